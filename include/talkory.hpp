@@ -1,0 +1,9 @@
+// Everything a user of the talkory client needs.
+#pragma once
+
+#include <talkory/client.hpp>
+#include <talkory/errors.hpp>
+#include <talkory/health.hpp>
+#include <talkory/options.hpp>
+#include <talkory/result.hpp>
+#include <talkory/stats.hpp>

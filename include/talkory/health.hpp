@@ -1,0 +1,59 @@
+// The typed answer of GET /v1/health/llm plus what the client learned while fetching it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace talkory {
+
+/// Overall status: `ok` when every provider is healthy, otherwise `degraded`.
+/// A value the spec does not name is kept as `unknown` (see health_report::raw_status).
+enum class health_status { ok, degraded, unknown };
+
+/// A provider's status: `ok` or `error`; anything else is kept as `unknown`.
+enum class provider_status { ok, error, unknown };
+
+std::string_view to_string(health_status s) noexcept;
+std::string_view to_string(provider_status s) noexcept;
+
+struct provider_health {
+  std::string name;           // as the server spells it: "gpt", "claude", ...
+  provider_status status = provider_status::unknown;
+  std::string raw_status;     // the server's string, useful when status is unknown
+};
+
+/// Facts about the HTTP exchange that produced a report.
+struct response_metadata {
+  std::string request_id;                  // body `requestId` or the X-Request-Id header
+  int http_status = 0;
+  std::optional<std::int64_t> rate_limit_limit;     // X-RateLimit-Limit
+  std::optional<std::int64_t> rate_limit_remaining; // X-RateLimit-Remaining
+  std::chrono::microseconds latency{0};    // from the call's start to the decoded report
+  int attempts = 0;                        // HTTP attempts made, retries included
+  bool connection_reused = false;          // the final attempt ran on a pooled connection
+};
+
+struct health_report {
+  health_status status = health_status::unknown;
+  std::string raw_status;
+  std::chrono::sys_time<std::chrono::milliseconds> checked_at{};
+  std::vector<provider_health> providers; // in the order the server sent them
+  response_metadata meta;
+
+  /// The provider called `name`, or nullptr.
+  const provider_health* find(std::string_view name) const noexcept;
+  /// True when the overall status and every provider are ok.
+  bool all_ok() const noexcept;
+};
+
+/// ISO 8601 UTC with milliseconds, e.g. "2026-06-27T10:00:00.000Z".
+std::string format_iso8601(std::chrono::sys_time<std::chrono::milliseconds> t);
+
+std::ostream& operator<<(std::ostream& os, const health_report& report);
+
+} // namespace talkory

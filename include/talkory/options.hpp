@@ -1,0 +1,95 @@
+// Configuration of a talkory::client and of a single call: plain structs, every default documented.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include <talkory/result.hpp>
+
+namespace talkory {
+
+using std::chrono::milliseconds;
+
+/// How the server's certificate is checked. Verification cannot be switched off for https;
+/// for local testing give the test CA (ca_file / ca_pem) or use http:// with allow_insecure_http.
+struct tls_options {
+  std::string ca_file; // PEM file of trusted CAs; empty = the system's default store
+  std::string ca_pem;  // PEM text of trusted CAs (used in addition to ca_file when both are set)
+};
+
+/// Bounds on every wait. Each is a maximum; zero is rejected by validation.
+struct timeout_options {
+  milliseconds connect{10'000};   // DNS resolution plus TCP connect of one new connection
+  milliseconds handshake{10'000}; // TLS handshake of one new connection
+  milliseconds attempt{30'000};   // one HTTP attempt: write the request, read the whole response
+  milliseconds total{60'000};     // the whole call: limiter and pool waits, every attempt, backoffs
+  milliseconds shutdown{2'000};   // TLS close_notify exchange when a connection is closed politely
+};
+
+/// The keep-alive connection pool.
+struct pool_options {
+  std::size_t max_connections = 4;       // open plus opening connections, at most
+  milliseconds idle_timeout{50'000};     // an idle connection older than this is closed (nginx: 75 s)
+  milliseconds max_connection_age{600'000}; // a connection is not reused past this age
+  milliseconds acquire_timeout{30'000};  // waiting for a free connection when all are busy
+  bool reuse = true;                     // false: a fresh connection for every request
+};
+
+/// How the client-side limiter behaves when no token is available.
+enum class rate_limit_mode {
+  wait,      // queue FIFO until a token is free (bounded by the call's deadline)
+  fail_fast, // fail at once with errc::rate_limited
+};
+
+/// The client-side token bucket that keeps a key under the API's limit (30 per minute).
+struct rate_limit_options {
+  bool enabled = true;
+  std::size_t requests_per_window = 30; // tokens added per window
+  milliseconds window{60'000};          // the refill period of requests_per_window tokens
+  std::size_t burst = 30;               // bucket capacity: requests allowed at once
+  rate_limit_mode mode = rate_limit_mode::wait;
+};
+
+/// Retries of failed attempts (429, 500, 502, 503, 504 and network faults only).
+struct retry_options {
+  int max_retries = 2;                     // retries after the first attempt
+  milliseconds initial_backoff{500};       // first delay; doubles for each retry
+  milliseconds max_backoff{8'000};         // cap of the exponential delay
+  std::chrono::seconds max_retry_after{60}; // a longer Retry-After fails at once instead of waiting
+};
+
+struct client_options {
+  std::string api_key;                             // tk_live_...; a secret, never printed
+  std::string base_url = "https://api.talkory.ai"; // scheme://host[:port][/prefix]
+  tls_options tls;
+  timeout_options timeouts;
+  pool_options pool;
+  rate_limit_options rate_limit;
+  retry_options retry;
+  std::string user_agent = "talkory-cpp/0.1";
+  bool allow_insecure_http = false;             // http:// base URLs are refused unless true
+  std::size_t max_response_body = 1024 * 1024;  // bytes; larger responses fail with response_too_large
+  std::size_t max_response_header = 16 * 1024;  // bytes of the status line and headers
+
+  /// Options from TALKORY_API_KEY and (if set) TALKORY_BASE_URL; other fields keep defaults.
+  static client_options from_env();
+
+  /// Why these options cannot be used (errc::invalid_options), or nothing when they can.
+  std::optional<api_error> validate() const;
+};
+
+/// Per-call overrides; an empty field keeps the client's value.
+struct call_options {
+  std::optional<milliseconds> timeout;         // overrides timeouts.total
+  std::optional<milliseconds> attempt_timeout; // overrides timeouts.attempt
+  std::optional<int> max_retries;              // overrides retry.max_retries
+};
+
+/// Prints the options with the key redacted.
+std::ostream& operator<<(std::ostream& os, const client_options& options);
+
+} // namespace talkory

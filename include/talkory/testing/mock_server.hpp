@@ -1,0 +1,114 @@
+// An in-process HTTPS implementation of the Talkory API on 127.0.0.1, for tests and demos.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace talkory::testing {
+
+/// Which certificate the server presents; all but `valid` must be rejected by a verifying client.
+enum class certificate_kind {
+  valid,       // leaf for 127.0.0.1 and localhost, signed by the server's CA (see ca_pem())
+  expired,     // signed by the CA, but its validity ended in the past
+  wrong_host,  // signed by the CA, but issued for wrong-host.invalid only
+  self_signed, // issued for 127.0.0.1 and localhost, signed by itself rather than the CA
+};
+
+/// An API key the server knows.
+struct mock_key {
+  std::string key;
+  bool revoked = false;          // answers 401 invalid_api_key
+  bool health_scope = true;      // without it: 403 insufficient_scope
+  bool no_balance = false;       // paid endpoints would answer 402 insufficient_balance
+  bool spend_cap_reached = false; // paid endpoints would answer 402 spend_cap_reached
+};
+
+struct mock_server_options {
+  std::vector<mock_key> keys{{std::string(demo_key_value)}}; // the demo key is valid by default
+  bool tls = true;                                  // false: plain HTTP (for insecure-mode tests)
+  certificate_kind certificate = certificate_kind::valid;
+  std::size_t rate_limit = 30;                      // requests per key per window
+  std::chrono::milliseconds rate_window{60'000};
+  std::chrono::milliseconds cache_window{300'000};  // checkedAt stays stable this long
+  std::size_t max_request_body = 64 * 1024;         // larger bodies answer 413 payload_too_large
+  std::chrono::milliseconds idle_timeout{0};        // > 0: close keep-alive connections idle this long
+  std::size_t close_every = 0;                      // > 0: every Nth response says Connection: close
+  std::uint16_t port = 0;                           // 0: an ephemeral port
+
+  static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
+};
+
+/// Faults a scripted response can inject.
+enum class fault {
+  none,
+  close_before_response, // read the request, then close without answering
+  close_mid_response,    // send the headers and half the body, then close
+  no_response,           // read the request and never answer (keep the connection open)
+};
+
+/// One response to send instead of the normal one; queued with mock_server::script().
+struct scripted_response {
+  int status = 200;
+  std::string body;                                         // sent as-is
+  std::vector<std::pair<std::string, std::string>> headers; // added to the response
+  std::chrono::milliseconds delay{0};                       // wait before answering
+  fault inject = fault::none;
+  bool close_connection = false;                            // send Connection: close and close
+};
+
+/// Counters the tests use as their oracle. All are totals since start (or reset_counters()).
+struct mock_counters {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t tls_handshakes = 0;         // completed handshakes
+  std::uint64_t tls_resumed_handshakes = 0; // ... of which resumed a session
+  std::uint64_t requests = 0;               // requests fully read
+  std::uint64_t health_requests = 0;        // GET /v1/health/llm with a valid, in-scope key
+  std::uint64_t responses_429 = 0;
+  std::uint64_t scripted_served = 0;
+  std::uint64_t connections_open = 0;       // now
+};
+
+/// Starts serving on construction (a thread of its own runs its io_context) and stops on
+/// destruction. Every member is thread-safe.
+class mock_server {
+public:
+  explicit mock_server(mock_server_options options = {});
+  ~mock_server();
+  mock_server(const mock_server&) = delete;
+  mock_server& operator=(const mock_server&) = delete;
+
+  std::uint16_t port() const noexcept;
+  /// "https://127.0.0.1:PORT" (or http:// when tls is false).
+  std::string base_url() const;
+  /// PEM of the CA that signed the valid, expired and wrong-host certificates.
+  const std::string& ca_pem() const noexcept;
+
+  /// Sets a provider's status ("ok", "error" or anything else); new names are appended, so the
+  /// order of first appearance is the order in the body. Starts a fresh snapshot (new checkedAt).
+  void set_provider_status(const std::string& provider, const std::string& status);
+  /// Forces a fresh snapshot (new checkedAt) on the next request.
+  void invalidate_cache();
+
+  void add_key(mock_key key);
+
+  /// Queues responses; each request (after authentication is skipped) takes the next one.
+  void script(scripted_response response);
+  void script(int status, std::string body,
+              std::vector<std::pair<std::string, std::string>> headers = {});
+
+  /// Closes every keep-alive connection that is idle right now.
+  void close_idle_connections();
+
+  mock_counters counters() const;
+  void reset_counters();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace talkory::testing
