@@ -1,0 +1,37 @@
+// talkory::client: the thin public handle over detail::client_impl.
+#include <talkory/client.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "client_impl.hpp"
+
+namespace talkory {
+
+client::client(boost::asio::any_io_executor executor, client_options options)
+    : impl_(std::make_shared<detail::client_impl>(std::move(executor), std::move(options))) {
+  owner_ = std::make_shared<detail::client_owner>(impl_);
+}
+
+boost::asio::awaitable<result<health_report>> client::health(call_options options) {
+  co_return co_await async_health(std::move(options), boost::asio::use_awaitable);
+}
+
+client_stats client::stats() const { return impl_->stats(); }
+
+const std::optional<api_error>& client::options_error() const noexcept {
+  return impl_->options_error();
+}
+
+boost::asio::any_io_executor client::get_executor() const noexcept { return impl_->executor(); }
+
+void client::start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
+                          boost::asio::any_completion_handler<health_signature> handler) {
+  impl->start_health(std::move(options), std::move(handler));
+}
+
+void client::start_shutdown(std::shared_ptr<detail::client_impl> impl,
+                            boost::asio::any_completion_handler<shutdown_signature> handler) {
+  impl->start_shutdown(std::move(handler));
+}
+
+} // namespace talkory

@@ -1,0 +1,225 @@
+// One HTTP/1.1 connection (TLS or, when allowed, plain TCP) with every step under a deadline.
+#include "connection.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "transport_errors.hpp"
+
+namespace talkory::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::chrono::milliseconds remaining(connection::clock::time_point deadline) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::max(deadline - connection::clock::now(), connection::clock::duration::zero()));
+}
+
+// getaddrinfo runs on a thread of Asio's and cannot be interrupted, so a resolution that
+// outlives its deadline or its caller's cancellation is abandoned rather than awaited. Every
+// callback below runs on the calling coroutine's executor (a strand), so `race` needs no lock.
+struct resolve_race {
+  using signature = void(error_code, tcp::resolver::results_type);
+  resolve_race(const asio::any_io_executor& ex) : resolver(ex), timer(ex) {}
+  tcp::resolver resolver;
+  asio::steady_timer timer;
+  std::optional<asio::any_completion_handler<signature>> handler;
+
+  void finish(error_code ec, tcp::resolver::results_type results) {
+    if (!handler)
+      return;
+    auto h = std::move(*handler);
+    handler.reset();
+    asio::get_associated_cancellation_slot(h).clear();
+    timer.cancel();
+    resolver.cancel();
+    std::move(h)(ec, std::move(results));
+  }
+};
+
+asio::awaitable<std::tuple<error_code, tcp::resolver::results_type>>
+resolve_bounded(const std::string& host, std::uint16_t port, connection::clock::time_point deadline) {
+  auto ex = co_await asio::this_coro::executor;
+  auto race = std::make_shared<resolve_race>(ex);
+  co_return co_await asio::async_initiate<decltype(use_tuple), resolve_race::signature>(
+      [race, &host, port, deadline](auto handler) {
+        race->handler.emplace(std::move(handler));
+        auto slot = asio::get_associated_cancellation_slot(*race->handler);
+        if (slot.is_connected())
+          slot.assign([race](asio::cancellation_type) {
+            race->finish(asio::error::operation_aborted, {});
+          });
+        race->timer.expires_at(deadline);
+        race->timer.async_wait([race](error_code ec) {
+          if (!ec)
+            race->finish(beast::error::timeout, {});
+        });
+        race->resolver.async_resolve(
+            host, std::to_string(port),
+            [race](error_code ec, tcp::resolver::results_type results) {
+              race->finish(ec, std::move(results));
+            });
+      },
+      use_tuple);
+}
+
+std::string verify_failure_detail(SSL* ssl) {
+  const long result = SSL_get_verify_result(ssl);
+  if (result == X509_V_OK)
+    return {};
+  return std::string(" (") + X509_verify_cert_error_string(result) + ")";
+}
+
+} // namespace
+
+connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls_ctx)
+    : ctx_(std::move(tls_ctx)) {
+  if (ctx_)
+    tls_ = std::make_unique<ssl_stream>(beast::tcp_stream(executor), *ctx_);
+  else
+    plain_ = std::make_unique<beast::tcp_stream>(executor);
+}
+
+connection::~connection() { close(); }
+
+beast::tcp_stream& connection::tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
+
+void connection::close() noexcept {
+  error_code ignored;
+  tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
+}
+
+asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout_options& timeouts,
+                                                clock::time_point deadline, tls_session resume) {
+  peer_ = ep.host_header;
+  const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
+
+  error_code ec;
+  if (ep.host_is_ip_literal()) {
+    const auto address = asio::ip::make_address(ep.host, ec);
+    if (ec)
+      co_return std::unexpected(transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
+    tcp().expires_at(connect_deadline);
+    std::tie(ec) = co_await tcp().async_connect(tcp::endpoint(address, ep.port), use_tuple);
+  } else {
+    auto [rec, results] = co_await resolve_bounded(ep.host, ep.port, connect_deadline);
+    if (rec)
+      co_return std::unexpected(transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
+    tcp().expires_at(connect_deadline);
+    std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
+  }
+  if (ec)
+    co_return std::unexpected(transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
+  error_code ignored;
+  tcp().socket().set_option(tcp::no_delay(true), ignored);
+
+  if (tls_) {
+    SSL* ssl = tls_->native_handle();
+    // SNI is only for host names (RFC 6066); IP literals are verified against the SAN's IPs.
+    if (!ep.host_is_ip_literal() && !SSL_set_tlsext_host_name(ssl, ep.host.c_str()))
+      co_return std::unexpected(transport_error(
+          transport_stage::handshake,
+          error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), peer_,
+          timeouts.handshake));
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+    tls_->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+    if (resume)
+      SSL_set_session(ssl, resume.get());
+
+    tcp().expires_at(std::min(deadline, clock::now() + timeouts.handshake));
+    std::tie(ec) = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (ec) {
+      auto error = transport_error(transport_stage::handshake, ec, peer_, timeouts.handshake);
+      if (error.code == errc::tls_error)
+        error.message += verify_failure_detail(ssl);
+      co_return std::unexpected(std::move(error));
+    }
+    resumed_ = SSL_session_reused(ssl) == 1;
+  }
+  // An expiry left armed would fail the first operation after the connection sits idle.
+  tcp().expires_never();
+  opened_at_ = last_used_ = clock::now();
+  co_return result<void>{};
+}
+
+asio::awaitable<exchange_outcome> connection::exchange(const http_request& request,
+                                                       clock::time_point deadline,
+                                                       std::size_t max_header, std::size_t max_body) {
+  exchange_outcome out;
+  const auto bound = remaining(deadline);
+  tcp().expires_at(deadline);
+
+  error_code ec;
+  if (tls_)
+    std::tie(ec, std::ignore) = co_await beast::http::async_write(*tls_, request, use_tuple);
+  else
+    std::tie(ec, std::ignore) = co_await beast::http::async_write(*plain_, request, use_tuple);
+  if (ec) {
+    out.error = transport_error(transport_stage::write, ec, peer_, bound);
+    co_return out;
+  }
+
+  beast::http::response_parser<beast::http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
+  parser.body_limit(max_body);
+  if (tls_)
+    std::tie(ec, std::ignore) = co_await beast::http::async_read(*tls_, buffer_, parser, use_tuple);
+  else
+    std::tie(ec, std::ignore) = co_await beast::http::async_read(*plain_, buffer_, parser, use_tuple);
+  out.response_started = parser.got_some() || buffer_.size() > 0;
+  if (ec) {
+    out.error = transport_error(transport_stage::read, ec, peer_, bound);
+    co_return out;
+  }
+  tcp().expires_never();
+  ++requests_served_;
+  last_used_ = clock::now();
+  out.keep_alive = parser.get().keep_alive() && buffer_.size() == 0;
+  out.response = parser.release();
+  co_return out;
+}
+
+tls_session connection::session() const {
+  if (!tls_)
+    return {};
+  SSL_SESSION* s = SSL_get1_session(tls_->native_handle());
+  if (!s)
+    return {};
+  if (!SSL_SESSION_is_resumable(s)) {
+    SSL_SESSION_free(s);
+    return {};
+  }
+  return tls_session(s, SSL_SESSION_free);
+}
+
+asio::awaitable<void> connection::close_gracefully(std::chrono::milliseconds timeout) {
+  if (tls_) {
+    tcp().expires_after(timeout);
+    co_await tls_->async_shutdown(use_tuple);
+  }
+  close();
+}
+
+} // namespace talkory::detail

@@ -1,0 +1,86 @@
+// One HTTP/1.1 connection (TLS or, when allowed, plain TCP) with every step under a deadline.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <talkory/options.hpp>
+#include <talkory/result.hpp>
+
+#include "base_url.hpp"
+#include "codec.hpp"
+
+
+namespace talkory::detail {
+
+/// A TLS session saved from an earlier connection so the next one can resume it.
+using tls_session = std::shared_ptr<SSL_SESSION>;
+
+/// What one request/response exchange produced.
+struct exchange_outcome {
+  std::optional<http_response> response; // set on success
+  api_error error;                        // set when response is empty
+  bool response_started = false;          // some response byte arrived before the failure
+  bool keep_alive = false;                // the response allows another request
+};
+
+class connection {
+public:
+  using clock = std::chrono::steady_clock;
+
+  /// `tls_ctx` null means plain TCP.
+  connection(boost::asio::any_io_executor executor, std::shared_ptr<boost::asio::ssl::context> tls_ctx);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Resolve, connect and (for TLS) handshake with SNI and host-name verification. `resume` is
+  /// offered to the server for an abbreviated handshake.
+  boost::asio::awaitable<result<void>> open(const endpoint& ep, const timeout_options& timeouts,
+                                            clock::time_point deadline, tls_session resume);
+
+  /// Writes `request` and reads the whole response within `deadline`.
+  boost::asio::awaitable<exchange_outcome> exchange(const http_request& request,
+                                                    clock::time_point deadline,
+                                                    std::size_t max_header, std::size_t max_body);
+
+  /// TLS close_notify (bounded by `timeout`), then closes the socket. Errors are ignored.
+  boost::asio::awaitable<void> close_gracefully(std::chrono::milliseconds timeout);
+  /// Closes the socket at once.
+  void close() noexcept;
+
+  bool is_tls() const noexcept { return tls_ != nullptr; }
+  bool session_resumed() const noexcept { return resumed_; }
+  /// The TLS session to offer to the next connection, once the server has sent it.
+  tls_session session() const;
+  std::size_t requests_served() const noexcept { return requests_served_; }
+  clock::time_point opened_at() const noexcept { return opened_at_; }
+  clock::time_point last_used() const noexcept { return last_used_; }
+  const std::string& peer() const noexcept { return peer_; }
+
+private:
+  using ssl_stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
+  boost::beast::tcp_stream& tcp() noexcept;
+
+  std::shared_ptr<boost::asio::ssl::context> ctx_;
+  std::unique_ptr<boost::beast::tcp_stream> plain_; // when !ctx_
+  std::unique_ptr<ssl_stream> tls_;                 // when ctx_
+  boost::beast::flat_buffer buffer_;
+  std::string peer_;
+  bool resumed_ = false;
+  std::size_t requests_served_ = 0;
+  clock::time_point opened_at_{};
+  clock::time_point last_used_{};
+};
+
+} // namespace talkory::detail

@@ -1,0 +1,105 @@
+// The keep-alive connection pool: idle connections reused most-recently-used first, new ones
+// opened lazily up to a maximum, waiters served FIFO. State lives on a strand.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <system_error>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <talkory/options.hpp>
+
+#include "connection.hpp"
+
+namespace talkory::detail {
+
+class connection_pool;
+
+/// One slot of the pool lent to one call. It either holds an idle connection to reuse, or is
+/// empty and entitles its holder to open a connection itself: opening happens outside the
+/// pool's strand, so a slow connect never blocks callers that could use an idle connection.
+/// Destroying a lease without give_back() discards its connection and frees the slot.
+class pool_lease {
+public:
+  pool_lease() = default;
+  pool_lease(std::shared_ptr<connection_pool> pool, std::unique_ptr<connection> conn);
+  pool_lease(pool_lease&&) noexcept = default;
+  pool_lease& operator=(pool_lease&& other) noexcept;
+  ~pool_lease();
+
+  explicit operator bool() const noexcept { return pool_ != nullptr; }
+  /// The connection, null until one is opened into the slot.
+  connection* get() const noexcept { return conn_.get(); }
+  /// True when the lease came with an idle connection that had served requests before.
+  bool reused() const noexcept { return reused_; }
+  /// Puts a freshly opened connection into the slot (replacing and closing any held one).
+  void reset(std::unique_ptr<connection> conn) noexcept;
+  /// Returns the slot; the connection goes back to the idle list only if `reusable`.
+  void give_back(bool reusable) noexcept;
+
+private:
+  std::shared_ptr<connection_pool> pool_;
+  std::unique_ptr<connection> conn_;
+  bool reused_ = false;
+};
+
+class connection_pool : public std::enable_shared_from_this<connection_pool> {
+public:
+  using clock = std::chrono::steady_clock;
+  using acquire_signature = void(std::error_code, pool_lease, bool /* waited */);
+
+  static std::shared_ptr<connection_pool> create(boost::asio::any_io_executor executor,
+                                                 const pool_options& options);
+  ~connection_pool();
+
+  /// Lends a slot. Completes with no error and a lease; errc::timeout when no slot was free
+  /// before `deadline`; errc::cancelled on per-operation cancellation or shutdown.
+  template <class CompletionToken>
+  auto async_acquire(clock::time_point deadline, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, acquire_signature>(
+        [](auto handler, std::shared_ptr<connection_pool> self, clock::time_point d) {
+          self->initiate_acquire(
+              d, boost::asio::any_completion_handler<acquire_signature>(std::move(handler)));
+        },
+        token, shared_from_this(), deadline);
+  }
+
+  /// Closes idle connections with a TLS close_notify (each bounded by `timeout`), fails waiters
+  /// with errc::cancelled, and refuses later acquisitions. Completion: void().
+  void async_shutdown(std::chrono::milliseconds timeout,
+                      boost::asio::any_completion_handler<void()> handler);
+
+  /// Remembered so that an acquisition timing out can say why connections could not be opened.
+  void note_connect_error(const api_error& error);
+  std::optional<api_error> last_connect_error() const;
+
+  /// The most recent resumable TLS session, offered when opening a connection.
+  tls_session session() const;
+  void save_session(tls_session session);
+
+  std::size_t idle_count() const noexcept { return idle_count_.load(std::memory_order_relaxed); }
+  std::size_t lent_count() const noexcept { return lent_count_.load(std::memory_order_relaxed); }
+
+private:
+  friend class pool_lease;
+  struct state; // strand, idle list, FIFO of waiters: see connection_pool.cpp
+  explicit connection_pool(std::unique_ptr<state> s);
+  void initiate_acquire(clock::time_point deadline,
+                        boost::asio::any_completion_handler<acquire_signature> handler);
+  void give_back(std::unique_ptr<connection> conn, bool reusable);
+
+  std::unique_ptr<state> state_;
+  std::atomic<std::size_t> idle_count_{0};
+  std::atomic<std::size_t> lent_count_{0};
+  mutable std::mutex side_mutex_; // guards the two fields below, touched from many strands
+  std::optional<api_error> last_connect_error_;
+  tls_session session_;
+};
+
+} // namespace talkory::detail

@@ -1,0 +1,243 @@
+// The keep-alive pool: reuse, bounds, stale connections, session resumption, teardown.
+#include <atomic>
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace talkory;
+using namespace std::chrono_literals;
+
+namespace {
+
+client_options unthrottled(const testing::mock_server& server) {
+  auto o = test::options_for(server);
+  o.rate_limit.enabled = false;
+  return o;
+}
+
+testing::mock_server_options generous_server() {
+  testing::mock_server_options o;
+  o.rate_limit = 100'000;
+  return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(connection_pool_tests)
+
+BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), unthrottled(server));
+  for (int i = 0; i < 20; ++i) {
+    auto r = test::one_call(ioc, c);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+    BOOST_TEST(r->meta.connection_reused == (i > 0));
+  }
+  BOOST_TEST(server.counters().connections_accepted == 1u);
+  BOOST_TEST(server.counters().tls_handshakes == 1u);
+  const auto s = c.stats();
+  BOOST_TEST(s.connections_opened == 1u);
+  BOOST_TEST(s.handshakes_full == 1u);
+  BOOST_TEST(s.requests == 20u);
+  BOOST_TEST(s.requests_on_reused == 19u);
+  BOOST_TEST(s.connections_idle == 1u);
+  BOOST_TEST(s.connections_active == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_calls_never_exceed_max_connections) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.pool.max_connections = 3;
+  client c(ioc.get_executor(), opts);
+  auto results = test::concurrent_calls(ioc, c, 24);
+  for (auto& r : results)
+    BOOST_TEST(r.has_value());
+  BOOST_TEST(server.counters().connections_accepted <= 3u);
+  BOOST_TEST(c.stats().connections_opened <= 3u);
+  BOOST_TEST(c.stats().pool_waits > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
+  auto so = generous_server();
+  so.close_every = 2;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  client c(ioc.get_executor(), unthrottled(server));
+  for (int i = 0; i < 10; ++i) {
+    auto r = test::one_call(ioc, c);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+  }
+  BOOST_TEST(server.counters().connections_accepted == 5u);
+  BOOST_TEST(c.stats().stale_retries == 0u); // Connection: close is honoured, not discovered
+}
+
+BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.retry.max_retries = 0; // only the transparent stale replay may rescue a call
+  client c(ioc.get_executor(), opts);
+  for (int i = 0; i < 10; ++i) {
+    auto r = test::one_call(ioc, c);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+    server.close_idle_connections();
+  }
+  BOOST_TEST(c.stats().retries == 0u);
+  BOOST_TEST(server.counters().health_requests == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.retry.max_retries = 0;
+  client c(ioc.get_executor(), opts);
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  testing::scripted_response drop;
+  drop.inject = testing::fault::close_before_response;
+  server.script(drop);
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+  BOOST_TEST(r->meta.attempts == 1); // the replay is not a retry attempt
+  BOOST_TEST(c.stats().stale_retries == 1u);
+  BOOST_TEST(c.stats().retries == 0u);
+  BOOST_TEST(server.counters().requests == 3u);
+  BOOST_TEST(server.counters().connections_accepted == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_not_replayed_silently) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.retry.max_retries = 0;
+  client c(ioc.get_executor(), opts);
+  testing::scripted_response drop;
+  drop.inject = testing::fault::close_before_response;
+  server.script(drop);
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::connection_lost);
+  BOOST_TEST(c.stats().stale_retries == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(saturated_pool_times_out_the_waiting_call) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.pool.max_connections = 1;
+  opts.pool.acquire_timeout = 100ms;
+  opts.timeouts.attempt = 2s;
+  opts.retry.max_retries = 0;
+  client c(ioc.get_executor(), opts);
+  testing::scripted_response silent;
+  silent.inject = testing::fault::no_response;
+  server.script(silent);
+  auto results = test::concurrent_calls(ioc, c, 2);
+  BOOST_REQUIRE(!results[0].has_value());
+  BOOST_TEST(results[0].error().code == errc::timeout); // the silent server: attempt timeout
+  BOOST_REQUIRE(!results[1].has_value());
+  BOOST_TEST(results[1].error().code == errc::timeout); // the waiter: pool acquire timeout
+  BOOST_TEST(results[1].error().message.find("pool") != std::string::npos);
+  BOOST_TEST(server.counters().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refused_connection_gives_connection_failed) {
+  asio::io_context ioc;
+  client_options opts;
+  opts.api_key = testing::mock_server_options::demo_key_value;
+  {
+    // A port that was just free: nothing listens there any more.
+    testing::mock_server gone;
+    opts.base_url = gone.base_url();
+    opts.tls.ca_pem = gone.ca_pem();
+  }
+  opts.rate_limit.enabled = false;
+  opts.retry.max_retries = 0;
+  opts.pool.max_connections = 1;
+  client c(ioc.get_executor(), opts);
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::connection_failed);
+}
+
+BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  auto opts = unthrottled(server);
+  opts.pool.reuse = false; // every call reconnects
+  client c(ioc.get_executor(), opts);
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  BOOST_TEST(server.counters().connections_accepted == 3u);
+  BOOST_TEST(c.stats().handshakes_full == 1u);
+  BOOST_TEST(c.stats().handshakes_resumed == 2u);
+  BOOST_TEST(server.counters().tls_resumed_handshakes == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(reconnect_after_the_server_dropped_idle_connections_is_resumed) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), unthrottled(server));
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  server.close_idle_connections();
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  BOOST_TEST(server.counters().connections_accepted == 2u);
+  BOOST_TEST(c.stats().handshakes_resumed == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(many_calls_on_a_four_thread_pool_complete) {
+  testing::mock_server server(generous_server());
+  asio::thread_pool threads(4);
+  auto opts = unthrottled(server);
+  opts.pool.max_connections = 4;
+  client c(threads.get_executor(), opts);
+  std::atomic<int> ok{0}, failed{0}, completions{0};
+  constexpr int calls = 200;
+  for (int i = 0; i < calls; ++i)
+    c.async_health([&](result<health_report> r) {
+      ++(r ? ok : failed);
+      ++completions;
+    });
+  threads.join();
+  BOOST_TEST(completions.load() == calls);
+  BOOST_TEST(ok.load() == calls);
+  BOOST_TEST(server.counters().connections_accepted <= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(destroying_the_client_cancels_each_call_in_flight_exactly_once) {
+  testing::mock_server server(generous_server());
+  asio::io_context ioc;
+  std::vector<int> completions(100, 0);
+  std::vector<std::optional<errc>> codes(100);
+  {
+    auto opts = unthrottled(server);
+    opts.pool.max_connections = 4;
+    client c(ioc.get_executor(), opts);
+    testing::scripted_response silent;
+    silent.inject = testing::fault::no_response;
+    for (int i = 0; i < 4; ++i)
+      server.script(silent);
+    for (int i = 0; i < 100; ++i)
+      c.async_health([&, i](result<health_report> r) {
+        ++completions[i];
+        if (!r)
+          codes[i] = r.error().code;
+      });
+    // Wait (bounded) until four requests hang at the server and the rest wait for the pool.
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (server.counters().requests < 4 && std::chrono::steady_clock::now() < give_up)
+      ioc.run_one_for(50ms);
+    BOOST_REQUIRE(server.counters().requests == 4u);
+  }
+  test::run_bounded(ioc);
+  for (int i = 0; i < 100; ++i) {
+    BOOST_TEST(completions[i] == 1);
+    BOOST_TEST((codes[i] == errc::cancelled));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,62 @@
+// Shared set-up of the integration tests: a mock server on loopback and a client pointed at it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <talkory/client.hpp>
+#include <talkory/testing/mock_server.hpp>
+
+namespace talkory::test {
+
+/// Client options aimed at `server`, with short backoffs so retry tests stay fast.
+inline client_options options_for(const testing::mock_server& server) {
+  client_options o;
+  o.api_key = testing::mock_server_options::demo_key_value;
+  o.base_url = server.base_url();
+  o.tls.ca_pem = server.ca_pem();
+  o.allow_insecure_http = o.base_url.starts_with("http://");
+  o.retry.initial_backoff = std::chrono::milliseconds(5);
+  o.retry.max_backoff = std::chrono::milliseconds(20);
+  o.timeouts.total = std::chrono::seconds(10);
+  return o;
+}
+
+/// Runs `ioc` until it has no more work, failing the test if that takes longer than `bound`.
+inline void run_bounded(boost::asio::io_context& ioc,
+                        std::chrono::steady_clock::duration bound = std::chrono::seconds(20)) {
+  ioc.run_for(bound);
+  BOOST_REQUIRE_MESSAGE(ioc.stopped(), "the io_context still had work after the time bound");
+}
+
+/// Makes `n` calls at once (as separate coroutines) and returns their results in order of start.
+inline std::vector<result<health_report>> concurrent_calls(boost::asio::io_context& ioc, client& c,
+                                                           std::size_t n, call_options opts = {}) {
+  std::vector<std::optional<result<health_report>>> slots(n);
+  for (std::size_t i = 0; i < n; ++i)
+    c.async_health(opts, [&slots, i](result<health_report> r) { slots[i].emplace(std::move(r)); });
+  run_bounded(ioc);
+  std::vector<result<health_report>> out;
+  for (auto& s : slots) {
+    BOOST_REQUIRE_MESSAGE(s.has_value(), "a call never completed");
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+/// One call, run to completion.
+inline result<health_report> one_call(boost::asio::io_context& ioc, client& c, call_options opts = {}) {
+  auto r = concurrent_calls(ioc, c, 1, opts);
+  ioc.restart();
+  return std::move(r.front());
+}
+
+} // namespace talkory::test

@@ -1,0 +1,109 @@
+// GET /v1/health/llm end to end over verified TLS, with every kind of completion token.
+#include <future>
+
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <thread>
+
+#include "fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace talkory;
+
+BOOST_AUTO_TEST_SUITE(health_call_tests)
+
+BOOST_AUTO_TEST_CASE(awaitable_call_returns_the_servers_report) {
+  testing::mock_server server;
+  server.set_provider_status("grok", "error");
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::options_for(server));
+  std::optional<result<health_report>> got;
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { got = co_await c.health(); }, asio::detached);
+  test::run_bounded(ioc);
+  BOOST_REQUIRE(got.has_value());
+  BOOST_REQUIRE_MESSAGE(got->has_value(), got->error().describe());
+  const auto& report = **got;
+  BOOST_TEST(report.status == health_status::degraded);
+  BOOST_TEST(report.providers.size() == 5u);
+  BOOST_TEST(report.providers.front().name == "gpt");
+  BOOST_REQUIRE(report.find("grok") != nullptr);
+  BOOST_TEST(report.find("grok")->status == provider_status::error);
+  BOOST_TEST(report.meta.http_status == 200);
+  BOOST_TEST(!report.meta.request_id.empty());
+  BOOST_TEST(report.meta.rate_limit_limit.value_or(0) == 30);
+  BOOST_TEST(report.meta.rate_limit_remaining.value_or(0) == 29);
+  BOOST_TEST(report.meta.attempts == 1);
+  BOOST_TEST(server.counters().health_requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(callback_runs_on_the_handlers_executor_not_inside_the_call) {
+  testing::mock_server server;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::options_for(server));
+  bool initiating = true;
+  bool ran_inside = false;
+  std::optional<result<health_report>> got;
+  c.async_health([&](result<health_report> r) {
+    ran_inside = initiating;
+    got.emplace(std::move(r));
+  });
+  initiating = false;
+  test::run_bounded(ioc);
+  BOOST_TEST(!ran_inside);
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(got->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(future_token_delivers_the_report) {
+  testing::mock_server server;
+  asio::thread_pool pool(1);
+  client c(pool.get_executor(), test::options_for(server));
+  std::future<result<health_report>> f = c.async_health(asio::use_future);
+  BOOST_REQUIRE(f.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  auto r = f.get();
+  BOOST_TEST(r.has_value());
+  pool.join();
+}
+
+BOOST_AUTO_TEST_CASE(deferred_call_sends_nothing_until_launched) {
+  testing::mock_server server;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::options_for(server));
+  auto op = c.async_health(asio::deferred);
+  ioc.run_for(std::chrono::milliseconds(0));
+  BOOST_TEST(server.counters().requests == 0u);
+  std::optional<result<health_report>> got;
+  std::move(op)([&](result<health_report> r) { got.emplace(std::move(r)); });
+  test::run_bounded(ioc);
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(got->has_value());
+  BOOST_TEST(server.counters().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(coroutine_on_another_io_context_resumes_on_its_own_executor) {
+  testing::mock_server server;
+  asio::io_context client_ioc;
+  asio::io_context caller_ioc;
+  client c(client_ioc.get_executor(), test::options_for(server));
+  bool resumed_on_caller = false;
+  bool succeeded = false;
+  auto keep_client_running = asio::make_work_guard(client_ioc);
+  asio::co_spawn(
+      caller_ioc,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await c.health();
+        succeeded = r.has_value();
+        resumed_on_caller = caller_ioc.get_executor().running_in_this_thread();
+        keep_client_running.reset();
+      },
+      asio::detached);
+  std::thread t([&] { client_ioc.run_for(std::chrono::seconds(20)); });
+  caller_ioc.run_for(std::chrono::seconds(20));
+  t.join();
+  BOOST_TEST(succeeded);
+  BOOST_TEST(resumed_on_caller);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,77 @@
+// Certificates a client must refuse: it fails with tls_error and never writes the request.
+#include "fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace talkory;
+
+namespace {
+
+api_error call_expecting_failure(testing::mock_server& server, std::string ca_pem) {
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.tls.ca_pem = std::move(ca_pem);
+  client c(ioc.get_executor(), opts);
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE(!r.has_value());
+  return r.error();
+}
+
+testing::mock_server_options with_certificate(testing::certificate_kind kind) {
+  testing::mock_server_options o;
+  o.certificate = kind;
+  return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tls_verification_tests)
+
+BOOST_AUTO_TEST_CASE(untrusted_ca_is_refused) {
+  testing::mock_server server;
+  testing::mock_server other;
+  auto e = call_expecting_failure(server, other.ca_pem());
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(e.attempts == 1); // a TLS failure is never retried
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(certificate_for_another_host_is_refused) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::wrong_host));
+  auto e = call_expecting_failure(server, server.ca_pem());
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(expired_certificate_is_refused) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::expired));
+  auto e = call_expecting_failure(server, server.ca_pem());
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(e.message.find("expired") != std::string::npos);
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(self_signed_certificate_is_refused) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::self_signed));
+  auto e = call_expecting_failure(server, server.ca_pem());
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_needs_an_explicit_opt_in) {
+  testing::mock_server_options so;
+  so.tls = false;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.allow_insecure_http = false;
+  client refused(ioc.get_executor(), opts);
+  BOOST_REQUIRE(refused.options_error().has_value());
+  BOOST_TEST(refused.options_error()->code == errc::invalid_options);
+
+  opts.allow_insecure_http = true;
+  client allowed(ioc.get_executor(), opts);
+  auto r = test::one_call(ioc, allowed);
+  BOOST_TEST(r.has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
