@@ -40,18 +40,21 @@ result<health_report> decode_health_response(const http_response& response);
 api_error decode_error_response(const http_response& response);
 
 /// Strict ISO 8601 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM) → UTC milliseconds.
+/// 'T'/'Z' may be lower case; the fraction has 1-9 digits and is truncated to milliseconds; the
+/// offset is mandatory (up to ±23:59). A leap second (23:59:60 UTC only) becomes 23:59:59.999.
 std::optional<std::chrono::sys_time<std::chrono::milliseconds>>
 parse_iso8601(std::string_view text) noexcept;
 
 /// Retry-After as delay-seconds or an HTTP-date (IMF-fixdate) relative to `now`. Junk, negative
-/// or absurd values give nothing. A date in the past gives zero.
+/// or absurd values (more than a day) give nothing. A date in the past gives zero.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now) noexcept;
 
 /// A non-negative decimal header value (X-RateLimit-*); junk gives nothing.
 std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept;
 
-/// The first `max_bytes` of `body` with control characters replaced, for error messages.
+/// The first `max_bytes` of `body` (leading whitespace skipped) with control characters replaced
+/// by spaces and broken UTF-8 by '?', plus "..." when cut, for error messages.
 std::string bounded_snippet(std::string_view body, std::size_t max_bytes = 256);
 
 } // namespace talkory::detail

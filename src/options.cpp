@@ -1,0 +1,257 @@
+// client_options: loading from the environment, validation with actionable messages, printing
+// with the key redacted.
+#include <talkory/options.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <system_error>
+
+#include "base_url.hpp"
+#include "codec.hpp"
+
+namespace talkory {
+
+namespace {
+
+// Shorter "keys" are not real keys (tk_live_ plus 32 characters), and redacting every
+// occurrence of, say, "ab" would garble the message without protecting anything.
+constexpr std::size_t min_redactable_key = 8;
+
+// Belt and braces for rule 2 of the design: whatever a message quotes (a URL, a path), the
+// key never appears in it.
+std::string redact_key(std::string text, std::string_view key) {
+  if (key.size() < min_redactable_key)
+    return text;
+  for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos))
+    text.replace(pos, key.size(), "<redacted>");
+  return text;
+}
+
+api_error invalid_options(std::string message) {
+  api_error error;
+  error.code = errc::invalid_options;
+  error.origin = error_origin::client;
+  error.message = std::move(message);
+  return error;
+}
+
+// Names the kind of character that makes a key unusable, without ever showing the key.
+std::string bad_key_reason(std::string_view key) {
+  for (const char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\r' || c == '\n')
+      return "a line break (CR or LF), often the trailing newline of a file or a shell variable";
+    if (u < 0x20 || u == 0x7f)
+      return "a control character";
+    if (c == ' ')
+      return "a space";
+    if (u >= 0x80)
+      return "a non-ASCII byte";
+  }
+  return "an unexpected character";
+}
+
+std::string ms(milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
+
+std::optional<api_error> check_positive(std::string_view name, milliseconds value) {
+  if (value > milliseconds::zero())
+    return std::nullopt;
+  return invalid_options(std::string(name) + " must be greater than zero (got " + ms(value) + ")");
+}
+
+std::optional<api_error> check_not_negative(std::string_view name, milliseconds value) {
+  if (value >= milliseconds::zero())
+    return std::nullopt;
+  return invalid_options(std::string(name) + " must not be negative (got " + ms(value) + ")");
+}
+
+bool has_control_character(std::string_view text) noexcept {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f)
+      return true;
+  }
+  return false;
+}
+
+// A file the TLS layer will load later; checking it now turns a late, obscure TLS failure
+// into an immediate message naming the file.
+std::optional<api_error> check_ca_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return invalid_options("tls.ca_file \"" + path +
+                           "\" does not exist: give the path of a PEM file of trusted CAs, or "
+                           "leave it empty for the system's store");
+  if (std::filesystem::is_directory(status))
+    return invalid_options("tls.ca_file \"" + path +
+                           "\" is a directory: give the path of a PEM file of trusted CAs");
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    return invalid_options("tls.ca_file \"" + path + "\" cannot be read: check its permissions");
+  return std::nullopt;
+}
+
+std::optional<api_error> validate_options(const client_options& o) {
+  if (o.api_key.empty())
+    return invalid_options("api_key is empty: set client_options::api_key (or the TALKORY_API_KEY "
+                           "environment variable) to your tk_live_ key from app.talkory.ai, "
+                           "Settings > API Keys");
+  if (!detail::is_valid_api_key(o.api_key))
+    return invalid_options("api_key contains " + bad_key_reason(o.api_key) +
+                           ": copy the key again, without surrounding whitespace (the key is "
+                           "not shown here)");
+
+  if (auto endpoint = detail::parse_base_url(o.base_url, o.allow_insecure_http); !endpoint)
+    return std::move(endpoint.error());
+
+  if (auto e = check_positive("timeouts.connect", o.timeouts.connect))
+    return e;
+  if (auto e = check_positive("timeouts.handshake", o.timeouts.handshake))
+    return e;
+  if (auto e = check_positive("timeouts.attempt", o.timeouts.attempt))
+    return e;
+  if (auto e = check_positive("timeouts.total", o.timeouts.total))
+    return e;
+  if (auto e = check_positive("timeouts.shutdown", o.timeouts.shutdown))
+    return e;
+
+  if (o.pool.max_connections == 0)
+    return invalid_options("pool.max_connections must be at least 1");
+  if (auto e = check_positive("pool.idle_timeout", o.pool.idle_timeout))
+    return e;
+  if (auto e = check_positive("pool.max_connection_age", o.pool.max_connection_age))
+    return e;
+  if (auto e = check_positive("pool.acquire_timeout", o.pool.acquire_timeout))
+    return e;
+
+  if (o.rate_limit.enabled) {
+    constexpr std::string_view or_disable = " (or set rate_limit.enabled = false)";
+    if (o.rate_limit.requests_per_window == 0)
+      return invalid_options("rate_limit.requests_per_window must be at least 1" +
+                             std::string(or_disable));
+    if (o.rate_limit.burst == 0)
+      return invalid_options("rate_limit.burst must be at least 1" + std::string(or_disable));
+    if (o.rate_limit.window <= milliseconds::zero())
+      return invalid_options("rate_limit.window must be greater than zero (got " +
+                             ms(o.rate_limit.window) + ")" + std::string(or_disable));
+  }
+
+  if (o.retry.max_retries < 0)
+    return invalid_options("retry.max_retries must not be negative (got " +
+                           std::to_string(o.retry.max_retries) + "); 0 disables retries");
+  if (auto e = check_not_negative("retry.initial_backoff", o.retry.initial_backoff))
+    return e;
+  if (auto e = check_not_negative("retry.max_backoff", o.retry.max_backoff))
+    return e;
+  if (o.retry.max_retry_after < std::chrono::seconds::zero())
+    return invalid_options("retry.max_retry_after must not be negative (got " +
+                           std::to_string(o.retry.max_retry_after.count()) + " s)");
+
+  if (o.max_response_body == 0)
+    return invalid_options("max_response_body must be at least 1 byte");
+  if (o.max_response_header == 0)
+    return invalid_options("max_response_header must be at least 1 byte");
+
+  if (has_control_character(o.user_agent))
+    return invalid_options("user_agent contains a control character (such as CR or LF), which "
+                           "an HTTP header cannot carry: remove it");
+
+  if (!o.tls.ca_file.empty())
+    if (auto e = check_ca_file(o.tls.ca_file))
+      return e;
+  return std::nullopt;
+}
+
+// Quoted, with control characters escaped so that one printed option stays on one line.
+std::string printable_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// The base URL with any user info (user:password@) replaced: it would be a credential.
+std::string printable_url(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  const auto authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const auto authority_end = url.find_first_of("/?#", authority_start);
+  const auto authority = url.substr(authority_start, authority_end == std::string_view::npos
+                                                         ? std::string_view::npos
+                                                         : authority_end - authority_start);
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos)
+    return std::string(url);
+  return std::string(url.substr(0, authority_start)) + "<redacted>" +
+         std::string(url.substr(authority_start + at));
+}
+
+std::string_view to_string(rate_limit_mode mode) noexcept {
+  return mode == rate_limit_mode::fail_fast ? "fail_fast" : "wait";
+}
+
+} // namespace
+
+client_options client_options::from_env() {
+  client_options options;
+  if (const char* key = std::getenv("TALKORY_API_KEY"))
+    options.api_key = key;
+  if (const char* url = std::getenv("TALKORY_BASE_URL"); url != nullptr && *url != '\0')
+    options.base_url = url;
+  return options;
+}
+
+std::optional<api_error> client_options::validate() const {
+  auto error = validate_options(*this);
+  if (error)
+    error->message = redact_key(std::move(error->message), api_key);
+  return error;
+}
+
+std::ostream& operator<<(std::ostream& os, const client_options& o) {
+  const auto bool_text = [](bool b) { return b ? "true" : "false"; };
+  os << "client_options{api_key=";
+  if (o.api_key.empty())
+    os << "<empty>";
+  else
+    os << "<redacted, " << o.api_key.size() << " chars>";
+  os << ", base_url=" << redact_key(printable_quoted(printable_url(o.base_url)), o.api_key)
+     << ", tls={ca_file=" << redact_key(printable_quoted(o.tls.ca_file), o.api_key) << ", ca_pem="
+     << (o.tls.ca_pem.empty() ? "<none>" : std::to_string(o.tls.ca_pem.size()) + " bytes")
+     << "}, timeouts={connect=" << ms(o.timeouts.connect)
+     << ", handshake=" << ms(o.timeouts.handshake) << ", attempt=" << ms(o.timeouts.attempt)
+     << ", total=" << ms(o.timeouts.total) << ", shutdown=" << ms(o.timeouts.shutdown)
+     << "}, pool={max_connections=" << o.pool.max_connections
+     << ", idle_timeout=" << ms(o.pool.idle_timeout)
+     << ", max_connection_age=" << ms(o.pool.max_connection_age)
+     << ", acquire_timeout=" << ms(o.pool.acquire_timeout) << ", reuse=" << bool_text(o.pool.reuse)
+     << "}, rate_limit={enabled=" << bool_text(o.rate_limit.enabled)
+     << ", requests_per_window=" << o.rate_limit.requests_per_window
+     << ", window=" << ms(o.rate_limit.window) << ", burst=" << o.rate_limit.burst
+     << ", mode=" << to_string(o.rate_limit.mode) << "}, retry={max_retries=" << o.retry.max_retries
+     << ", initial_backoff=" << ms(o.retry.initial_backoff)
+     << ", max_backoff=" << ms(o.retry.max_backoff)
+     << ", max_retry_after=" << o.retry.max_retry_after.count() << " s}"
+     << ", user_agent=" << redact_key(printable_quoted(o.user_agent), o.api_key)
+     << ", allow_insecure_http=" << bool_text(o.allow_insecure_http)
+     << ", max_response_body=" << o.max_response_body
+     << ", max_response_header=" << o.max_response_header << '}';
+  return os;
+}
+
+} // namespace talkory
