@@ -15,6 +15,7 @@
 namespace talkory::detail {
 
 /// Shared by every call of one client. All members are thread-safe: state lives on a strand.
+/// Like any I/O object it must not outlive its execution context.
 class rate_limiter : public std::enable_shared_from_this<rate_limiter> {
 public:
   using clock = std::chrono::steady_clock;
@@ -28,8 +29,10 @@ public:
   /// - errc::rate_limited: fail_fast mode without a free token, or the token could not be
   ///   granted before `deadline` (reported at once, not after sleeping until the deadline);
   /// - errc::cancelled: per-operation cancellation (terminal, partial or total) or shutdown().
-  /// A cancelled waiter takes no token. The handler runs on its associated executor and
-  /// never inside this call. Disabled limiters grant at once.
+  /// A cancelled waiter takes no token. The handler runs on its associated executor (default:
+  /// the limiter's executor) and never inside this call. Disabled limiters grant at once and
+  /// ignore observe_remaining and pause_for. Destroying the execution context destroys queued
+  /// handlers without calling them, as it does with its own pending operations.
   template <class CompletionToken>
   auto async_acquire(clock::time_point deadline, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, acquire_signature>(
