@@ -158,7 +158,9 @@ void client_impl::start_health(call_options options,
 asio::awaitable<result<health_report>> client_impl::run_health(std::shared_ptr<call_state> call,
                                                                call_limits limits) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  auto r = co_await perform(*call, request_spec{health_path}, limits);
+  // Arguments of a co_await are named locals: GCC 12 mishandles temporaries there.
+  const request_spec spec{health_path};
+  auto r = co_await perform(*call, spec, limits);
   if (!r)
     co_return std::unexpected(std::move(r.error()));
   auto report = decode_health_response(r->response);
@@ -201,8 +203,7 @@ asio::awaitable<result<pipeline_response>> client_impl::perform(const call_state
     }
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.attempt);
-    auto r = co_await attempt_once(request, attempt_deadline,
-                                   std::min(limits.attempt, limits.total));
+    auto r = co_await attempt_once(request, attempt_deadline);
     if (r) {
       r->attempts = attempt;
       co_return r;
@@ -241,8 +242,7 @@ asio::awaitable<result<pipeline_response>> client_impl::perform(const call_state
 }
 
 asio::awaitable<result<pipeline_response>>
-client_impl::attempt_once(const http_request& request, clock::time_point deadline,
-                          milliseconds bound) {
+client_impl::attempt_once(const http_request& request, clock::time_point deadline) {
   const auto acquire_deadline = std::min(deadline, clock::now() + options_.pool.acquire_timeout);
   auto [pool_ec, lease, waited] = co_await pool_->async_acquire(acquire_deadline, use_tuple);
   if (waited)
@@ -296,7 +296,6 @@ client_impl::attempt_once(const http_request& request, clock::time_point deadlin
       lease.reset(nullptr);
       continue;
     }
-    (void)bound;
     co_return std::unexpected(std::move(out.error)); // the lease discards the connection
   }
 }
@@ -304,7 +303,8 @@ client_impl::attempt_once(const http_request& request, clock::time_point deadlin
 asio::awaitable<result<std::unique_ptr<connection>>>
 client_impl::open_connection(clock::time_point deadline) {
   auto conn = std::make_unique<connection>(executor_, tls_);
-  auto opened = co_await conn->open(endpoint_, options_.timeouts, deadline, pool_->session());
+  auto resume = pool_->session();
+  auto opened = co_await conn->open(endpoint_, options_.timeouts, deadline, std::move(resume));
   if (!opened) {
     pool_->note_connect_error(opened.error());
     co_return std::unexpected(std::move(opened.error()));

@@ -94,8 +94,7 @@ private:
   /// One attempt, including the single transparent replay on a fresh connection when a pooled
   /// connection turns out to have been closed by the server while idle.
   boost::asio::awaitable<result<pipeline_response>> attempt_once(const http_request& request,
-                                                                clock::time_point deadline,
-                                                                std::chrono::milliseconds bound);
+                                                                clock::time_point deadline);
   boost::asio::awaitable<result<std::unique_ptr<connection>>> open_connection(clock::time_point deadline);
   void learn_from(const http_response& response, const api_error* error);
   double next_unit_random();

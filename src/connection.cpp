@@ -121,8 +121,9 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
     const auto address = asio::ip::make_address(ep.host, ec);
     if (ec)
       co_return std::unexpected(transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
+    const tcp::endpoint target(address, ep.port);
     tcp().expires_at(connect_deadline);
-    std::tie(ec) = co_await tcp().async_connect(tcp::endpoint(address, ep.port), use_tuple);
+    std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
     auto [rec, results] = co_await resolve_bounded(ep.host, ep.port, connect_deadline);
     if (rec)
@@ -204,14 +205,15 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
 tls_session connection::session() const {
   if (!tls_)
     return {};
-  SSL_SESSION* s = SSL_get1_session(tls_->native_handle());
-  if (!s)
+  SSL_SESSION* current = SSL_get0_session(tls_->native_handle());
+  if (!current || !SSL_SESSION_is_resumable(current))
     return {};
-  if (!SSL_SESSION_is_resumable(s)) {
-    SSL_SESSION_free(s);
+  // A copy: OpenSSL marks a session unresumable when its connection is freed without a
+  // close_notify, which is how pooled connections usually end.
+  SSL_SESSION* copy = SSL_SESSION_dup(current);
+  if (!copy)
     return {};
-  }
-  return tls_session(s, SSL_SESSION_free);
+  return tls_session(copy, SSL_SESSION_free);
 }
 
 asio::awaitable<void> connection::close_gracefully(std::chrono::milliseconds timeout) {

@@ -172,6 +172,10 @@ std::ostream& operator<<(std::ostream& os, errc code) {
   return os << to_string(code);
 }
 
+std::ostream& operator<<(std::ostream& os, error_origin origin) {
+  return os << (origin == error_origin::server ? "server" : "client");
+}
+
 std::ostream& operator<<(std::ostream& os, const api_error& error) {
   return os << error.describe();
 }

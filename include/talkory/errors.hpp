@@ -69,6 +69,7 @@ struct api_error {
 };
 
 std::ostream& operator<<(std::ostream& os, errc code);
+std::ostream& operator<<(std::ostream& os, error_origin origin);
 std::ostream& operator<<(std::ostream& os, const api_error& error);
 
 } // namespace talkory

@@ -20,6 +20,8 @@ enum class provider_status { ok, error, unknown };
 
 std::string_view to_string(health_status s) noexcept;
 std::string_view to_string(provider_status s) noexcept;
+std::ostream& operator<<(std::ostream& os, health_status s);
+std::ostream& operator<<(std::ostream& os, provider_status s);
 
 struct provider_health {
   std::string name;           // as the server spells it: "gpt", "claude", ...

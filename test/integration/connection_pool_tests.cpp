@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
   client c(ioc.get_executor(), unthrottled(server));
   for (int i = 0; i < 20; ++i) {
     auto r = test::one_call(ioc, c);
-    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+    BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
     BOOST_TEST(r->meta.connection_reused == (i > 0));
   }
   BOOST_TEST(server.counters().connections_accepted == 1u);
@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
   client c(ioc.get_executor(), unthrottled(server));
   for (int i = 0; i < 10; ++i) {
     auto r = test::one_call(ioc, c);
-    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+    BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
   }
   BOOST_TEST(server.counters().connections_accepted == 5u);
   BOOST_TEST(c.stats().stale_retries == 0u); // Connection: close is honoured, not discovered
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 10; ++i) {
     auto r = test::one_call(ioc, c);
-    BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+    BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
     server.close_idle_connections();
   }
   BOOST_TEST(c.stats().retries == 0u);
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
   drop.inject = testing::fault::close_before_response;
   server.script(drop);
   auto r = test::one_call(ioc, c);
-  BOOST_REQUIRE_MESSAGE(r.has_value(), r.error().describe());
+  BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
   BOOST_TEST(r->meta.attempts == 1); // the replay is not a retry attempt
   BOOST_TEST(c.stats().stale_retries == 1u);
   BOOST_TEST(c.stats().retries == 0u);

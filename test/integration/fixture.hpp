@@ -30,6 +30,9 @@ inline client_options options_for(const testing::mock_server& server) {
   return o;
 }
 
+/// The error of a failed result, for test messages (Boost.Test evaluates them eagerly).
+inline std::string why(const result<health_report>& r) { return r ? "ok" : r.error().describe(); }
+
 /// Runs `ioc` until it has no more work, failing the test if that takes longer than `bound`.
 inline void run_bounded(boost::asio::io_context& ioc,
                         std::chrono::steady_clock::duration bound = std::chrono::seconds(20)) {

@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(awaitable_call_returns_the_servers_report) {
   asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { got = co_await c.health(); }, asio::detached);
   test::run_bounded(ioc);
   BOOST_REQUIRE(got.has_value());
-  BOOST_REQUIRE_MESSAGE(got->has_value(), got->error().describe());
+  BOOST_REQUIRE_MESSAGE(got->has_value(), test::why(*got));
   const auto& report = **got;
   BOOST_TEST(report.status == health_status::degraded);
   BOOST_TEST(report.providers.size() == 5u);

@@ -32,7 +32,7 @@ struct mock_server_options {
   bool tls = true;                                  // false: plain HTTP (for insecure-mode tests)
   certificate_kind certificate = certificate_kind::valid;
   std::size_t rate_limit = 30;                      // requests per key per window
-  std::chrono::milliseconds rate_window{60'000};
+  std::chrono::milliseconds rate_window{60'000};    // fixed, opened by a key's first request
   std::chrono::milliseconds cache_window{300'000};  // checkedAt stays stable this long
   std::size_t max_request_body = 64 * 1024;         // larger bodies answer 413 payload_too_large
   std::chrono::milliseconds idle_timeout{0};        // > 0: close keep-alive connections idle this long
@@ -51,6 +51,9 @@ enum class fault {
 };
 
 /// One response to send instead of the normal one; queued with mock_server::script().
+/// It is sent as given: the server adds only Content-Length (unless a Content-Length or
+/// Transfer-Encoding header is given), Content-Type: application/json (unless given, and only
+/// with a body) and Connection: close when it closes; no X-Request-Id or rate-limit headers.
 struct scripted_response {
   int status = 200;
   std::string body;                                         // sent as-is
@@ -93,14 +96,18 @@ public:
   /// Forces a fresh snapshot (new checkedAt) on the next request.
   void invalidate_cache();
 
+  /// Adds a key, or replaces the one with the same value (to revoke it, say).
   void add_key(mock_key key);
 
-  /// Queues responses; each request (after authentication is skipped) takes the next one.
+  /// Queues responses (FIFO); each fully read request takes the next one, before and instead of
+  /// authentication, rate limiting and routing. Throws std::invalid_argument for a response HTTP
+  /// cannot carry: a status outside 100..999, a body on 1xx/204/304, CR or LF in a header.
   void script(scripted_response response);
   void script(int status, std::string body,
               std::vector<std::pair<std::string, std::string>> headers = {});
 
-  /// Closes every keep-alive connection that is idle right now.
+  /// Closes every keep-alive connection that is idle right now (waiting for its next request;
+  /// not one that is reading, delaying or writing a response). Returns once they are closed.
   void close_idle_connections();
 
   mock_counters counters() const;

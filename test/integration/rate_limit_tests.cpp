@@ -1,0 +1,110 @@
+// The client-side limiter keeps a key under the server's limit and obeys its 429s.
+#include "fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace talkory;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(rate_limit_tests)
+
+BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_wait_for_the_next_window_and_never_see_a_429) {
+  testing::mock_server_options so;
+  so.rate_limit = 30;
+  so.rate_window = 500ms;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.rate_limit.requests_per_window = 30;
+  opts.rate_limit.burst = 30;
+  opts.rate_limit.window = 500ms;
+  client c(ioc.get_executor(), opts);
+  auto results = test::concurrent_calls(ioc, c, 45);
+  int ok = 0;
+  for (auto& r : results)
+    ok += r.has_value();
+  BOOST_TEST(ok == 45);
+  BOOST_TEST(server.counters().responses_429 == 0u);
+  BOOST_TEST(c.stats().rate_limit_waits == 15u); // exactly 30 went out at once
+  BOOST_TEST(server.counters().health_requests == 45u);
+}
+
+BOOST_AUTO_TEST_CASE(fail_fast_mode_refuses_locally_when_no_token_is_free) {
+  testing::mock_server server;
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.rate_limit.burst = 2;
+  opts.rate_limit.requests_per_window = 2;
+  opts.rate_limit.mode = rate_limit_mode::fail_fast;
+  client c(ioc.get_executor(), opts);
+  auto results = test::concurrent_calls(ioc, c, 3);
+  BOOST_TEST(results[0].has_value());
+  BOOST_TEST(results[1].has_value());
+  BOOST_REQUIRE(!results[2].has_value());
+  BOOST_TEST(results[2].error().code == errc::rate_limited);
+  BOOST_TEST(results[2].error().origin == error_origin::client);
+  BOOST_TEST(results[2].error().http_status == 0);
+  BOOST_TEST(server.counters().requests == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_longer_than_the_deadline_fails_at_once) {
+  testing::mock_server server;
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.rate_limit.burst = 1;
+  opts.rate_limit.requests_per_window = 1;
+  opts.rate_limit.window = 60s;
+  client c(ioc.get_executor(), opts);
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  const auto start = std::chrono::steady_clock::now();
+  call_options co;
+  co.timeout = 2s;
+  auto r = test::one_call(ioc, c, co);
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == errc::rate_limited);
+  BOOST_TEST(r.error().origin == error_origin::client);
+  BOOST_TEST(r.error().http_status == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 1s)); // did not sleep into the timeout
+  BOOST_TEST(server.counters().requests == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(one_429_pauses_every_queued_caller) {
+  testing::mock_server_options so;
+  so.rate_limit = 100'000;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  // One token every 50 ms: the queued callers are still waiting when the 429 arrives.
+  opts.rate_limit.burst = 1;
+  opts.rate_limit.requests_per_window = 20;
+  opts.rate_limit.window = 1s;
+  client c(ioc.get_executor(), opts);
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value()); // warm connection: the 429 comes back fast
+
+  server.script(429, R"({"error":{"code":"rate_limited","message":"slow down","status":429,"requestId":"req_00000429"}})",
+                {{"Retry-After", "1"}});
+  const auto start = std::chrono::steady_clock::now();
+  auto results = test::concurrent_calls(ioc, c, 21);
+  for (auto& r : results) {
+    BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
+    BOOST_TEST(r->meta.latency >= 900ms); // nobody went out during the pause
+  }
+  BOOST_TEST(server.counters().responses_429 == 1u);
+  BOOST_TEST((std::chrono::steady_clock::now() - start >= 1s));
+}
+
+BOOST_AUTO_TEST_CASE(disabled_limiter_lets_everything_through) {
+  testing::mock_server_options so;
+  so.rate_limit = 100'000;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.rate_limit.enabled = false;
+  opts.rate_limit.burst = 1;
+  client c(ioc.get_executor(), opts);
+  auto results = test::concurrent_calls(ioc, c, 40);
+  for (auto& r : results)
+    BOOST_TEST(r.has_value());
+  BOOST_TEST(c.stats().rate_limit_waits == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
