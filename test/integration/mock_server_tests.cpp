@@ -44,8 +44,12 @@ constexpr std::string_view health_path = "/v1/health/llm";
 // Bounds every client operation, so a broken server fails a test instead of hanging it.
 constexpr auto operation_bound = 10s;
 
-std::string str(beast::string_view text) { return {text.data(), text.size()}; }
-std::string str(const json::value& value) { return std::string(value.as_string()); }
+std::string str(beast::string_view text) {
+  return {text.data(), text.size()};
+}
+std::string str(const json::value& value) {
+  return std::string(value.as_string());
+}
 
 /// Whether `text` matches `pattern`, where 'd' is a decimal digit, 'x' a lowercase hex digit,
 /// and any other character itself. (std::regex trips GCC 12's -Wmaybe-uninitialized at -O1.)
@@ -57,7 +61,9 @@ bool matches(std::string_view text, std::string_view pattern) {
   return text.size() == pattern.size() && std::ranges::equal(text, pattern, fits);
 }
 
-bool is_request_id(const std::string& id) { return matches(id, "req_xxxxxxxx"); }
+bool is_request_id(const std::string& id) {
+  return matches(id, "req_xxxxxxxx");
+}
 
 struct ssl_session_free {
   void operator()(SSL_SESSION* session) const noexcept { SSL_SESSION_free(session); }
@@ -148,12 +154,12 @@ public:
       std::size_t n = 0;
       auto ec = on_stream([&](auto& stream) {
         return run([&](auto handler) {
-          stream.async_read_some(asio::buffer(scratch),
-                                 [&n, handler = std::move(handler)](beast::error_code e,
-                                                                    std::size_t size) mutable {
-                                   n = size;
-                                   handler(e, size);
-                                 });
+          stream.async_read_some(
+              asio::buffer(scratch),
+              [&n, handler = std::move(handler)](beast::error_code e, std::size_t size) mutable {
+                n = size;
+                handler(e, size);
+              });
         });
       });
       received += n;
@@ -296,8 +302,8 @@ BOOST_AUTO_TEST_CASE(a_provider_error_degrades_and_new_providers_are_appended) {
   const auto body = json::parse(fetch(server, get()).body()).as_object();
   BOOST_TEST(str(body.at("status")) == "degraded");
   BOOST_TEST(str(body.at("providers").at("grok").at("status")) == "error");
-  const std::vector<std::string> expected{"gpt", "claude", "gemini", "grok", "perplexity",
-                                          "mistral"};
+  const std::vector<std::string> expected{"gpt",  "claude",     "gemini",
+                                          "grok", "perplexity", "mistral"};
   BOOST_TEST(provider_names(body) == expected, boost::test_tools::per_element());
 }
 
@@ -338,15 +344,21 @@ BOOST_AUTO_TEST_CASE(unknown_key_is_invalid_api_key) {
 
 BOOST_AUTO_TEST_CASE(revoked_key_is_invalid_api_key) {
   mock_server server;
-  server.add_key({.key = demo_key, .revoked = true, .health_scope = true, .no_balance = false,
+  server.add_key({.key = demo_key,
+                  .revoked = true,
+                  .health_scope = true,
+                  .no_balance = false,
                   .spend_cap_reached = false});
   check_error(fetch(server, get()), 401, "invalid_api_key");
 }
 
 BOOST_AUTO_TEST_CASE(key_without_health_scope_is_insufficient_scope) {
   mock_server server;
-  server.add_key({.key = "tk_live_noscope", .revoked = false, .health_scope = false,
-                  .no_balance = false, .spend_cap_reached = false});
+  server.add_key({.key = "tk_live_noscope",
+                  .revoked = false,
+                  .health_scope = false,
+                  .no_balance = false,
+                  .spend_cap_reached = false});
   check_error(fetch(server, get(health_path, "tk_live_noscope")), 403, "insufficient_scope");
   BOOST_TEST(server.counters().health_requests == 0U);
 }
@@ -419,8 +431,11 @@ BOOST_AUTO_TEST_CASE(requests_over_the_limit_get_429_with_retry_after) {
 
 BOOST_AUTO_TEST_CASE(each_key_has_its_own_rate_window) {
   mock_server server{with_rate_limit(1)};
-  server.add_key({.key = "tk_live_other", .revoked = false, .health_scope = true,
-                  .no_balance = false, .spend_cap_reached = false});
+  server.add_key({.key = "tk_live_other",
+                  .revoked = false,
+                  .health_scope = true,
+                  .no_balance = false,
+                  .spend_cap_reached = false});
   BOOST_TEST(fetch(server, get()).result_int() == 200U);
   BOOST_TEST(fetch(server, get()).result_int() == 429U);
   BOOST_TEST(fetch(server, get(health_path, "tk_live_other")).result_int() == 200U);

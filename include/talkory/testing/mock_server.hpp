@@ -21,23 +21,24 @@ enum class certificate_kind {
 /// An API key the server knows.
 struct mock_key {
   std::string key;
-  bool revoked = false;          // answers 401 invalid_api_key
-  bool health_scope = true;      // without it: 403 insufficient_scope
-  bool no_balance = false;       // paid endpoints would answer 402 insufficient_balance
+  bool revoked = false;           // answers 401 invalid_api_key
+  bool health_scope = true;       // without it: 403 insufficient_scope
+  bool no_balance = false;        // paid endpoints would answer 402 insufficient_balance
   bool spend_cap_reached = false; // paid endpoints would answer 402 spend_cap_reached
 };
 
 struct mock_server_options {
-  std::vector<mock_key> keys{{std::string(demo_key_value)}}; // the demo key is valid by default
-  bool tls = true;                                  // false: plain HTTP (for insecure-mode tests)
-  certificate_kind certificate = certificate_kind::valid;
-  std::size_t rate_limit = 30;                      // requests per key per window
-  std::chrono::milliseconds rate_window{60'000};    // fixed, opened by a key's first request
-  std::chrono::milliseconds cache_window{300'000};  // checkedAt stays stable this long
-  std::size_t max_request_body = 64 * 1024;         // larger bodies answer 413 payload_too_large
-  std::chrono::milliseconds idle_timeout{0};        // > 0: close keep-alive connections idle this long
-  std::size_t close_every = 0;                      // > 0: every Nth response says Connection: close
-  std::uint16_t port = 0;                           // 0: an ephemeral port
+  /// The demo key is valid by default.
+  std::vector<mock_key> keys{{std::string(demo_key_value)}};
+  bool tls = true;                                        // false: plain HTTP (insecure-mode tests)
+  certificate_kind certificate = certificate_kind::valid; // the one the server presents
+  std::size_t rate_limit = 30;                            // requests per key per window
+  std::chrono::milliseconds rate_window{60'000};          // fixed, opened by a key's first request
+  std::chrono::milliseconds cache_window{300'000};        // checkedAt stays stable this long
+  std::size_t max_request_body = 64 * 1024;               // larger bodies: 413 payload_too_large
+  std::chrono::milliseconds idle_timeout{0};              // > 0: close connections idle this long
+  std::size_t close_every = 0;                            // > 0: every Nth response closes
+  std::uint16_t port = 0;                                 // 0: an ephemeral port
 
   static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
 };
@@ -59,8 +60,8 @@ struct scripted_response {
   std::string body;                                         // sent as-is
   std::vector<std::pair<std::string, std::string>> headers; // added to the response
   std::chrono::milliseconds delay{0};                       // wait before answering
-  fault inject = fault::none;
-  bool close_connection = false;                            // send Connection: close and close
+  fault inject = fault::none;                               // break the exchange instead
+  bool close_connection = false;                            // Connection: close, then close
 };
 
 /// Counters the tests use as their oracle. All are totals since start (or reset_counters()).
@@ -70,8 +71,8 @@ struct mock_counters {
   std::uint64_t tls_resumed_handshakes = 0; // ... of which resumed a session
   std::uint64_t requests = 0;               // requests fully read
   std::uint64_t health_requests = 0;        // GET /v1/health/llm with a valid, in-scope key
-  std::uint64_t responses_429 = 0;
-  std::uint64_t scripted_served = 0;
+  std::uint64_t responses_429 = 0;          // every 429, scripted ones included
+  std::uint64_t scripted_served = 0;        // scripted responses taken from the queue
   std::uint64_t connections_open = 0;       // now
 };
 

@@ -1,0 +1,100 @@
+// What the mock server knows and decides, without any I/O: keys, rate windows, the health
+// snapshot, the script queue and the counters. Guarded by one mutex, so any thread may call it.
+#pragma once
+
+#include "testing/responses.hpp"
+
+#include <talkory/testing/mock_server.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace talkory::testing::detail {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// The parts of a fully read request the decision depends on.
+struct request_facts {
+  std::string_view method;
+  std::string_view target;
+  std::optional<std::string_view> authorization; // the Authorization field, if present
+};
+
+/// What a connection must do for one request. Content-Length and Connection are the session's.
+struct planned_response {
+  int status = 200;
+  std::string body;
+  header_list headers;
+  std::chrono::milliseconds delay{0};
+  fault inject = fault::none;
+  bool close = false; // Connection: close, then close the connection
+  bool scripted = false;
+};
+
+class mock_state {
+public:
+  explicit mock_state(const mock_server_options& options);
+
+  // Control, from the tests' threads.
+  void set_provider_status(const std::string& provider, const std::string& status);
+  void invalidate_cache();
+  void add_key(mock_key key);
+  /// Throws std::invalid_argument for a response HTTP cannot carry (bad status, CR/LF in headers).
+  void script(scripted_response response);
+  mock_counters counters() const;
+  void reset_counters();
+
+  // Decisions, from the server's thread.
+  /// The answer to a fully read request: the next scripted response, else the API's behaviour.
+  planned_response respond(const request_facts& request);
+  /// An error for a request that could not be read (400, 413): always closes the connection.
+  planned_response unreadable_request(int status, std::string_view code, std::string_view message);
+  /// Counts a response about to be written; true when options.close_every says it must close.
+  bool count_response();
+
+  void count_connection_accepted();
+  void count_connection_closed();
+  void count_handshake(bool resumed);
+
+private:
+  using clock = std::chrono::steady_clock;
+
+  struct rate_window {
+    clock::time_point start;
+    std::size_t used = 0;
+  };
+  struct snapshot {
+    std::chrono::sys_time<std::chrono::milliseconds> checked_at;
+    clock::time_point taken;
+  };
+
+  planned_response from_script(scripted_response response);
+  planned_response error(int status, std::string_view code, std::string_view message,
+                         header_list headers = {});
+  planned_response health_with(header_list headers);
+  const std::string& checked_at();
+
+  const mock_server_options options_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, mock_key> keys_;
+  std::unordered_map<std::string, rate_window> windows_;
+  provider_list providers_;
+  std::optional<snapshot> snapshot_;
+  std::string snapshot_text_;
+  std::chrono::sys_time<std::chrono::milliseconds> last_checked_at_{};
+  std::deque<scripted_response> script_;
+  mock_counters counters_;
+  std::uint64_t responses_written_ = 0;
+  std::mt19937_64 random_;
+};
+
+} // namespace talkory::testing::detail
