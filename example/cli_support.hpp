@@ -1,0 +1,82 @@
+// Helpers shared by talkory-health and talkory-bench: flag parsing, number parsing, JSON and
+// text rendering of reports, errors and client statistics.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <expected>
+#include <iosfwd>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <talkory/errors.hpp>
+#include <talkory/health.hpp>
+#include <talkory/stats.hpp>
+
+namespace talkory::cli {
+
+// Exit statuses shared by both programs (64 is EX_USAGE from sysexits.h).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_degraded = 1;
+inline constexpr int exit_error = 2;
+inline constexpr int exit_usage = 64;
+
+/// A flag a program accepts: `--name` alone, or `--name VALUE` / `--name=VALUE`.
+struct flag_spec {
+  std::string_view name; // with its dashes: "--timeout", "-h"
+  bool takes_value = false;
+};
+
+struct parsed_flag {
+  std::string_view name;                 // as listed in the flag_spec
+  std::optional<std::string_view> value; // set exactly when the spec takes a value
+};
+
+/// Parses argv[1..] against `specs`. The error is a one-line explanation of the usage mistake:
+/// an unknown flag, a missing value (a following argument that starts with "--" is taken as
+/// a forgotten value, not as the value), a value given to a switch, or a positional argument.
+std::expected<std::vector<parsed_flag>, std::string> parse_flags(std::span<char* const> args,
+                                                                 std::span<const flag_spec> specs);
+
+/// Decimal seconds > 0 ("2", "0.5", "1e1") → milliseconds, rounded up so that any positive
+/// input gives at least 1 ms. Rejects junk, trailing characters, non-finite and absurd values.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) noexcept;
+
+/// A decimal integer in [1, max]; rejects signs, junk and trailing characters.
+std::optional<std::size_t> parse_count(std::string_view text, std::size_t max) noexcept;
+
+/// The report as the API's JSON shape (`status`, `checkedAt`, `providers` in server order, each
+/// {"status": ...} with the server's own strings) followed by the response metadata:
+/// `requestId`, `httpStatus`, `rateLimitLimit`, `rateLimitRemaining` (null when the server sent
+/// none), `latencyMs`, `attempts`, `connectionReused`.
+boost::json::object report_to_json(const health_report& report);
+
+/// The error in the API's error shape: {"error": {"code", "message", "status", "requestId"}}
+/// plus `attempts` and, when the server sent one, `retryAfterSeconds`.
+boost::json::object error_to_json(const api_error& error);
+
+/// The client's counters as a flat JSON object with the field names of client_stats.
+boost::json::object stats_to_json(const client_stats& stats);
+
+/// One line of JSON. Like boost::json::serialize, except that doubles are written in their
+/// shortest plain form ("12.5" rather than Boost 1.81's "1.25E1"): people read this output
+/// too. Non-finite doubles, which JSON cannot carry, become null.
+std::string to_json_text(const boost::json::value& value);
+
+/// The human-readable report: overall status, checked-at, request id, rate limit, and a table
+/// of providers in server order.
+void print_report_table(std::ostream& os, const health_report& report);
+
+/// Multi-line dump of the counters, each line starting with `prefix`.
+void print_stats(std::ostream& os, const client_stats& stats, std::string_view prefix);
+
+/// "12.345 ms" with microsecond precision.
+std::string format_ms(std::chrono::microseconds duration);
+
+} // namespace talkory::cli
