@@ -12,8 +12,10 @@ client::client(boost::asio::any_io_executor executor, client_options options)
   owner_ = std::make_shared<detail::client_owner>(impl_);
 }
 
+// Not a coroutine: a member coroutine would keep `this` and read the handle whenever it is
+// first awaited, maybe after the handle is gone. The awaitable holds its own copy of the state.
 boost::asio::awaitable<result<health_report>> client::health(call_options options) {
-  co_return co_await async_health(std::move(options), boost::asio::use_awaitable);
+  return async_health(std::move(options), boost::asio::use_awaitable);
 }
 
 client_stats client::stats() const { return impl_->stats(); }

@@ -43,6 +43,14 @@ api_error cancelled_error() {
                       "or destroyed)");
 }
 
+// A cancellation emitted after one stage's operation completed but before the coroutine resumed
+// reaches no operation: Asio only records it in the coroutine's cancellation state, so each stage
+// looks there before starting the next one.
+asio::awaitable<bool> cancellation_requested() {
+  const auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
 std::string seconds_text(milliseconds d) {
   if (d.count() % 1000 == 0)
     return std::to_string(d.count() / 1000) + " s";
@@ -259,6 +267,9 @@ client_impl::attempt_once(const http_request& request, clock::time_point deadlin
   }
   if (pool_ec)
     co_return std::unexpected(cancelled_error());
+  const bool cancelled_meanwhile = co_await cancellation_requested();
+  if (cancelled_meanwhile)
+    co_return std::unexpected(cancelled_error()); // the lease frees the slot
 
   for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
@@ -267,6 +278,9 @@ client_impl::attempt_once(const http_request& request, clock::time_point deadlin
       if (!opened)
         co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
       lease.reset(std::move(*opened));
+      const bool cancelled_while_opening = co_await cancellation_requested();
+      if (cancelled_while_opening)
+        co_return std::unexpected(cancelled_error()); // the lease discards the connection
     }
     ++counters_.requests;
     if (reused)

@@ -11,15 +11,18 @@
 
 namespace talkory::detail {
 
-/// Detaches the handler's cancellation slot, then, from a fresh turn of `via`, dispatches the
-/// handler to its associated executor (defaulting to `via`). Boost 1.81's any_completion_executor
-/// cannot be posted to directly, hence the hop through `via`.
+/// From a fresh turn of `via`, dispatches the handler to its associated executor (defaulting to
+/// `via`), where its cancellation slot is detached and it is called. Boost 1.81's
+/// any_completion_executor cannot be posted to directly, hence the hop through `via`.
+/// The slot is cleared on the handler's executor because that is where its owner emits: clearing
+/// it from anywhere else would race with an emit. A cancellation handler that runs meanwhile must
+/// therefore find nothing left to cancel.
 template <class Executor, class Handler, class... Args>
 void complete_later(const Executor& via, Handler handler, Args... args) {
-  boost::asio::get_associated_cancellation_slot(handler).clear();
   boost::asio::post(via, [via, h = std::move(handler), ... a = std::move(args)]() mutable {
     auto ex = boost::asio::get_associated_executor(h, via);
     boost::asio::dispatch(ex, [h = std::move(h), ... a = std::move(a)]() mutable {
+      boost::asio::get_associated_cancellation_slot(h).clear();
       std::move(h)(std::move(a)...);
     });
   });
@@ -29,9 +32,9 @@ void complete_later(const Executor& via, Handler handler, Args... args) {
 /// completion handler of our own): dispatches straight to the handler's executor.
 template <class Executor, class Handler, class... Args>
 void complete_now(const Executor& fallback, Handler handler, Args... args) {
-  boost::asio::get_associated_cancellation_slot(handler).clear();
   auto ex = boost::asio::get_associated_executor(handler, fallback);
   boost::asio::dispatch(ex, [h = std::move(handler), ... a = std::move(args)]() mutable {
+    boost::asio::get_associated_cancellation_slot(h).clear();
     std::move(h)(std::move(a)...);
   });
 }

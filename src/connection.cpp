@@ -62,26 +62,35 @@ asio::awaitable<std::tuple<error_code, tcp::resolver::results_type>>
 resolve_bounded(const std::string& host, std::uint16_t port, connection::clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   auto race = std::make_shared<resolve_race>(ex);
-  co_return co_await asio::async_initiate<decltype(use_tuple), resolve_race::signature>(
-      [race, &host, port, deadline](auto handler) {
-        race->handler.emplace(std::move(handler));
-        auto slot = asio::get_associated_cancellation_slot(*race->handler);
-        if (slot.is_connected())
-          slot.assign([race](asio::cancellation_type) {
-            race->finish(asio::error::operation_aborted, {});
-          });
-        race->timer.expires_at(deadline);
-        race->timer.async_wait([race](error_code ec) {
-          if (!ec)
-            race->finish(beast::error::timeout, {});
+  // Named, not a temporary in the co_await expression: GCC 12 destroys such a temporary twice,
+  // which released one reference to `race` too many (a use-after-free under TSan/ASan).
+  auto initiation = [race, &host, port, deadline](auto handler) {
+    race->handler.emplace(std::move(handler));
+    auto slot = asio::get_associated_cancellation_slot(*race->handler);
+    if (slot.is_connected())
+      slot.assign([race](asio::cancellation_type) {
+        race->finish(asio::error::operation_aborted, {});
+      });
+    race->timer.expires_at(deadline);
+    race->timer.async_wait([race](error_code ec) {
+      if (!ec)
+        race->finish(beast::error::timeout, {});
+    });
+    race->resolver.async_resolve(
+        host, std::to_string(port),
+        [race](error_code ec, tcp::resolver::results_type results) {
+          race->finish(ec, std::move(results));
         });
-        race->resolver.async_resolve(
-            host, std::to_string(port),
-            [race](error_code ec, tcp::resolver::results_type results) {
-              race->finish(ec, std::move(results));
-            });
-      },
-      use_tuple);
+  };
+  co_return co_await asio::async_initiate<decltype(use_tuple), resolve_race::signature>(
+      std::move(initiation), use_tuple);
+}
+
+// A cancellation emitted between two steps (after one completed, before the next started) is only
+// recorded in the coroutine's cancellation state: look there before each step.
+asio::awaitable<bool> cancellation_requested() {
+  const auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 std::string verify_failure_detail(SSL* ssl) {
@@ -126,11 +135,17 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
     auto [rec, results] = co_await resolve_bounded(ep.host, ep.port, connect_deadline);
+    const bool cancelled_after_resolve = co_await cancellation_requested();
+    if (!rec && cancelled_after_resolve)
+      rec = asio::error::operation_aborted;
     if (rec)
       co_return std::unexpected(transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
     tcp().expires_at(connect_deadline);
     std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
   }
+  const bool cancelled_after_connect = co_await cancellation_requested();
+  if (!ec && cancelled_after_connect)
+    ec = asio::error::operation_aborted;
   if (ec)
     co_return std::unexpected(transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
   error_code ignored;
@@ -177,6 +192,9 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
     std::tie(ec, std::ignore) = co_await beast::http::async_write(*tls_, request, use_tuple);
   else
     std::tie(ec, std::ignore) = co_await beast::http::async_write(*plain_, request, use_tuple);
+  const bool cancelled_after_write = co_await cancellation_requested();
+  if (!ec && cancelled_after_write)
+    ec = asio::error::operation_aborted;
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
     co_return out;

@@ -4,11 +4,14 @@
 
 #include "completion.hpp"
 
+#include <algorithm>
 #include <list>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -54,11 +57,47 @@ void pool_lease::give_back(bool reusable) noexcept {
 // ---- connection_pool ------------------------------------------------------------------------
 
 struct connection_pool::state {
+  // A queued caller's handler. It is owned by the pending wait of the waiter's deadline timer, not
+  // by the pool: the handler can own the pool (a coroutine frame holding the client), and an
+  // execution context destroyed with callers queued here destroys its pending waits, and so the
+  // handlers, which breaks that cycle. The queue only refers to it.
+  struct parked {
+    asio::any_completion_handler<acquire_signature> handler;
+  };
   struct waiter {
     std::uint64_t id;
-    asio::any_completion_handler<acquire_signature> handler;
+    std::weak_ptr<parked> caller;
     std::unique_ptr<asio::steady_timer> timer;
   };
+
+  // Installed in the caller's cancellation slot on the caller's thread (where the caller emits
+  // too), before the request reaches the strand, so that no cancellation can slip in between.
+  struct cancel_handler {
+    std::weak_ptr<connection_pool> pool;
+    std::uint64_t id;
+    void operator()(asio::cancellation_type type) const {
+      if (type == asio::cancellation_type::none)
+        return;
+      if (auto p = pool.lock())
+        asio::post(p->state_->strand, [p, id = id] {
+          if (auto h = p->state_->take_waiter(id))
+            complete_later(p->state_->strand, std::move(*h), make_error_code(errc::cancelled),
+                           pool_lease{}, true);
+        });
+    }
+  };
+
+  /// Removes the waiter `id` from the queue and hands out its handler, if it is still queued.
+  std::optional<asio::any_completion_handler<acquire_signature>> take_waiter(std::uint64_t id) {
+    auto it = std::find_if(waiters.begin(), waiters.end(), [id](const waiter& w) { return w.id == id; });
+    if (it == waiters.end())
+      return std::nullopt;
+    auto caller = it->caller.lock();
+    waiters.erase(it); // destroys the timer: its wait completes with operation_aborted
+    if (!caller)
+      return std::nullopt;
+    return std::move(caller->handler);
+  }
 
   state(asio::any_io_executor ex, const pool_options& opts)
       : strand(asio::make_strand(ex)), options(opts) {}
@@ -68,7 +107,7 @@ struct connection_pool::state {
   std::vector<std::unique_ptr<connection>> idle; // most recently used at the back
   std::size_t lent = 0;                          // slots lent out, connections being opened included
   std::list<waiter> waiters;
-  std::uint64_t next_id = 0;
+  std::atomic<std::uint64_t> next_id{0}; // taken on the caller's thread
   bool closed = false;
 
   bool usable(const connection& c, clock::time_point now) const {
@@ -94,7 +133,11 @@ connection_pool::~connection_pool() = default;
 void connection_pool::initiate_acquire(clock::time_point deadline,
                                        asio::any_completion_handler<acquire_signature> handler) {
   auto& st = *state_;
-  asio::dispatch(st.strand, [self = shared_from_this(), deadline, h = std::move(handler)]() mutable {
+  const auto id = st.next_id.fetch_add(1, std::memory_order_relaxed);
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected())
+    slot.template emplace<state::cancel_handler>(weak_from_this(), id);
+  asio::dispatch(st.strand, [self = shared_from_this(), deadline, id, h = std::move(handler)]() mutable {
     auto& s = *self->state_;
     if (s.closed)
       return complete_later(s.strand, std::move(h), make_error_code(errc::cancelled), pool_lease{},
@@ -123,41 +166,17 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
       return complete_later(s.strand, std::move(h), make_error_code(errc::timeout), pool_lease{},
                             false);
 
-    const auto id = s.next_id++;
+    auto caller = std::make_shared<state::parked>(state::parked{std::move(h)});
     auto timer = std::make_unique<asio::steady_timer>(s.strand, deadline);
-    timer->async_wait([weak = std::weak_ptr(self), id](boost::system::error_code ec) {
+    timer->async_wait([weak = std::weak_ptr(self), id, caller](boost::system::error_code ec) {
       auto pool = weak.lock();
       if (ec || !pool)
         return;
       auto& ps = *pool->state_;
-      auto it = std::find_if(ps.waiters.begin(), ps.waiters.end(),
-                             [id](const state::waiter& w) { return w.id == id; });
-      if (it == ps.waiters.end())
-        return;
-      auto wh = std::move(it->handler);
-      ps.waiters.erase(it);
-      complete_later(ps.strand, std::move(wh), make_error_code(errc::timeout), pool_lease{}, true);
+      if (auto wh = ps.take_waiter(id))
+        complete_later(ps.strand, std::move(*wh), make_error_code(errc::timeout), pool_lease{}, true);
     });
-    auto slot = asio::get_associated_cancellation_slot(h);
-    if (slot.is_connected()) {
-      slot.assign([weak = std::weak_ptr(self), id](asio::cancellation_type) {
-        auto pool = weak.lock();
-        if (!pool)
-          return;
-        asio::dispatch(pool->state_->strand, [pool, id] {
-          auto& ps = *pool->state_;
-          auto it = std::find_if(ps.waiters.begin(), ps.waiters.end(),
-                                 [id](const state::waiter& w) { return w.id == id; });
-          if (it == ps.waiters.end())
-            return;
-          auto wh = std::move(it->handler);
-          ps.waiters.erase(it);
-          complete_later(ps.strand, std::move(wh), make_error_code(errc::cancelled), pool_lease{},
-                         true);
-        });
-      });
-    }
-    s.waiters.push_back(state::waiter{id, std::move(h), std::move(timer)});
+    s.waiters.push_back(state::waiter{id, caller, std::move(timer)});
   });
 }
 
@@ -169,11 +188,12 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable)
     const bool keep = reusable && c && s.options.reuse && !s.closed;
     if (!keep)
       c.reset(); // closes the socket; the slot is free for someone to open a new connection
-    if (!s.waiters.empty()) {
-      auto w = std::move(s.waiters.front());
-      s.waiters.pop_front();
+    std::optional<asio::any_completion_handler<acquire_signature>> next;
+    while (!next && !s.waiters.empty())
+      next = s.take_waiter(s.waiters.front().id);
+    if (next) {
       ++s.lent;
-      complete_later(s.strand, std::move(w.handler), std::error_code{},
+      complete_later(s.strand, std::move(*next), std::error_code{},
                      pool_lease(self, std::move(c)), true);
     } else if (keep) {
       s.idle.push_back(std::move(c));
@@ -189,10 +209,10 @@ void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
   asio::dispatch(st.strand, [self = shared_from_this(), timeout, h = std::move(handler)]() mutable {
     auto& s = *self->state_;
     s.closed = true;
-    for (auto& w : s.waiters)
-      complete_later(s.strand, std::move(w.handler), make_error_code(errc::cancelled),
-                     pool_lease{}, true);
-    s.waiters.clear();
+    while (!s.waiters.empty())
+      if (auto wh = s.take_waiter(s.waiters.front().id))
+        complete_later(s.strand, std::move(*wh), make_error_code(errc::cancelled), pool_lease{},
+                       true);
     auto idle = std::move(s.idle);
     s.idle.clear();
     self->idle_count_ = 0;

@@ -67,7 +67,9 @@ api_error transport_error(transport_stage stage, const boost::system::error_code
                 "; check the base URL and that the host is reachable";
     return e;
   case transport_stage::handshake:
-    if (is_peer_close(ec) && !is_tls_failure(ec)) {
+    // Asio reports a plain EOF during the handshake as ssl::error::stream_truncated: a peer that
+    // hung up is a network fault either way, not a certificate problem.
+    if (is_peer_close(ec)) {
       e.code = errc::connection_lost;
       e.message = "the server " + peer + " closed the connection during the TLS handshake";
       return e;
