@@ -114,6 +114,15 @@ connection::~connection() { close(); }
 
 beast::tcp_stream& connection::tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
 
+bool connection::has_unsolicited_data() const noexcept {
+  if (buffer_.size() > 0)
+    return true;
+  const auto& socket = tls_ ? tls_->next_layer().socket() : plain_->socket();
+  error_code ec;
+  const auto pending = socket.available(ec);
+  return ec || pending > 0;
+}
+
 void connection::close() noexcept {
   error_code ignored;
   tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -60,6 +60,9 @@ public:
   void close() noexcept;
 
   bool is_tls() const noexcept { return tls_ != nullptr; }
+  /// True when the peer sent something while the connection sat idle (a response nobody asked
+  /// for, a TLS close_notify before its FIN): such a connection must not carry a request.
+  bool has_unsolicited_data() const noexcept;
   bool session_resumed() const noexcept { return resumed_; }
   /// The TLS session to offer to the next connection, once the server has sent it.
   tls_session session() const;

@@ -112,7 +112,7 @@ struct connection_pool::state {
 
   bool usable(const connection& c, clock::time_point now) const {
     return now - c.last_used() < options.idle_timeout &&
-           now - c.opened_at() < options.max_connection_age;
+           now - c.opened_at() < options.max_connection_age && !c.has_unsolicited_data();
   }
   // Drops idle connections the server has probably closed, or that are too old to trust.
   void prune(clock::time_point now) {

@@ -1,7 +1,11 @@
 // The keep-alive pool: reuse, bounds, stale connections, session resumption, teardown.
 #include <atomic>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 
 #include "fixture.hpp"
 
@@ -238,6 +242,66 @@ BOOST_AUTO_TEST_CASE(destroying_the_client_cancels_each_call_in_flight_exactly_o
     BOOST_TEST(completions[i] == 1);
     BOOST_TEST((codes[i] == errc::cancelled));
   }
+}
+
+BOOST_AUTO_TEST_CASE(idle_connection_with_unsolicited_bytes_is_not_reused) {
+  // A plain-HTTP peer that answers the first request, then, while the connection is idle,
+  // sends a response nobody asked for (as servers do with "408 Request Timeout").
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string ok_response =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 69\r\n\r\n"
+      R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{}})";
+  const std::string stray = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> peers;
+  std::function<void()> accept_next = [&] {
+    auto peer = std::make_shared<asio::ip::tcp::socket>(ioc);
+    acceptor.async_accept(*peer, [&, peer](boost::system::error_code ec) {
+      if (ec)
+        return;
+      peers.push_back(peer);
+      auto request = std::make_shared<asio::streambuf>();
+      asio::async_read_until(*peer, *request, "\r\n\r\n",
+                             [&, peer, request](boost::system::error_code rec, std::size_t) {
+                               if (!rec)
+                                 asio::async_write(*peer, asio::buffer(ok_response),
+                                                   [](boost::system::error_code, std::size_t) {});
+                             });
+      accept_next();
+    });
+  };
+  accept_next();
+
+  client_options opts;
+  opts.api_key = testing::mock_server_options::demo_key_value;
+  opts.base_url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  opts.allow_insecure_http = true;
+  opts.rate_limit.enabled = false;
+  opts.retry.max_retries = 0;
+  client c(ioc.get_executor(), opts);
+
+  std::optional<result<health_report>> first, second;
+  c.async_health([&](result<health_report> r) { first.emplace(std::move(r)); });
+  while (!first && ioc.run_one_for(5s)) {
+  }
+  BOOST_REQUIRE(first.has_value());
+  BOOST_REQUIRE_MESSAGE(first->has_value(), test::why(*first));
+  BOOST_REQUIRE(c.stats().connections_idle == 1u);
+
+  bool stray_sent = false;
+  asio::async_write(*peers.front(), asio::buffer(stray),
+                    [&](boost::system::error_code, std::size_t) { stray_sent = true; });
+  while (!stray_sent && ioc.run_one_for(5s)) {
+  }
+  BOOST_REQUIRE(stray_sent); // on loopback the bytes are in the client's socket now
+
+  c.async_health([&](result<health_report> r) { second.emplace(std::move(r)); });
+  while (!second && ioc.run_one_for(5s)) {
+  }
+  BOOST_REQUIRE(second.has_value());
+  BOOST_TEST(second->has_value(), test::why(*second));
+  BOOST_TEST(peers.size() == 2u); // the tainted connection was dropped, a fresh one used
+  acceptor.close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
