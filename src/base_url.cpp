@@ -174,6 +174,11 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
   }
 
   std::string_view path = u.encoded_path();
+  // After an authority the path is empty or starts with '/' (RFC 3986 3.3). Boost.URL 1.81 does
+  // not enforce it (boostorg/url#636): "https://host:443x/y" parses as port 443, path "x/y".
+  if (!path.empty() && path.front() != '/')
+    return refuse(shown(url) + " is not a valid URL: expected scheme://host[:port][/prefix], e.g. "
+                               "https://api.talkory.ai");
   if (has_dot_segment(path))
     return refuse(shown(url) + " has '.' or '..' path segments: give the prefix literally");
   while (!path.empty() && path.back() == '/')

@@ -567,7 +567,10 @@ std::optional<seconds> parse_retry_after(std::string_view value,
   const auto date = parse_imf_fixdate(value);
   if (!date)
     return std::nullopt;
-  const auto delay = ceil<seconds>(*date - now);
+  // In whole seconds: system_clock's nanoseconds overflow for dates outside 1678..2262, which
+  // an IMF-fixdate (years 0000..9999) can name. The date is whole seconds, so
+  // ceil(date - now) == date - floor(now).
+  const auto delay = *date - floor<seconds>(now);
   if (delay <= seconds::zero())
     return seconds::zero();
   if (delay > max_retry_after)
