@@ -1,6 +1,8 @@
 // health_report helpers: status names, lookups, the ISO 8601 formatter and the summary printer.
 #include <talkory/health.hpp>
 
+#include "codec.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
@@ -59,11 +61,15 @@ std::string format_iso8601(std::chrono::sys_time<std::chrono::milliseconds> t) {
 
 namespace {
 
+// Names and statuses come from the server: printed bounded and without control characters, so
+// that a hostile response cannot forge lines in a log.
+constexpr std::size_t max_printed = 64;
+
 // An unknown status prints the server's own word so that nothing is lost in the summary.
 template <class Status>
 void print_status(std::ostream& os, Status status, const std::string& raw) {
   if (status == Status::unknown && !raw.empty())
-    os << "unknown(\"" << raw << "\")";
+    os << "unknown(\"" << detail::bounded_snippet(raw, max_printed) << "\")";
   else
     os << to_string(status);
 }
@@ -81,7 +87,7 @@ std::ostream& operator<<(std::ostream& os, const health_report& report) {
     os << " no providers";
   for (std::size_t i = 0; i < report.providers.size(); ++i) {
     const auto& p = report.providers[i];
-    os << (i == 0 ? " " : ", ") << p.name << ' ';
+    os << (i == 0 ? " " : ", ") << detail::bounded_snippet(p.name, max_printed) << ' ';
     print_status(os, p.status, p.raw_status);
   }
   if (!report.meta.request_id.empty())

@@ -700,4 +700,16 @@ BOOST_AUTO_TEST_CASE(report_summary_shows_unknown_statuses_raw) {
              R"(unknown("partial") at 1970-01-01T00:00:00.000Z: gpt unknown("maintenance"))");
 }
 
+BOOST_AUTO_TEST_CASE(report_summary_cannot_forge_log_lines) {
+  talkory::health_report report;
+  report.status = talkory::health_status::degraded;
+  report.providers = {{"gpt\r\nFAKE: injected", talkory::provider_status::unknown,
+                       "x\ny" + std::string(500, 'z')}};
+  std::ostringstream out;
+  out << report;
+  BOOST_TEST(out.str().find('\n') == std::string::npos);
+  BOOST_TEST(out.str().find('\r') == std::string::npos);
+  BOOST_TEST(out.str().size() < 250u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
