@@ -12,42 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-testing::mock_server_options generous_server() {
-  testing::mock_server_options o;
-  o.rate_limit = 100'000;
-  return o;
-}
-
-/// Starts a call bound to `signal` and counts its completions.
-struct cancellable_call {
-  asio::cancellation_signal signal;
-  int completions = 0;
-  std::optional<result<health_report>> outcome;
-
-  void start(client& c) {
-    c.async_health(asio::bind_cancellation_slot(signal.slot(), [this](result<health_report> r) {
-      ++completions;
-      outcome.emplace(std::move(r));
-    }));
-  }
-  void cancel() { signal.emit(asio::cancellation_type::terminal); }
-  void expect_cancelled_once() {
-    BOOST_TEST(completions == 1);
-    BOOST_REQUIRE(outcome.has_value());
-    BOOST_REQUIRE(!outcome->has_value());
-    BOOST_TEST(outcome->error().code == errc::cancelled);
-  }
-};
-
-/// Runs handlers until `done()` holds, bounded by `bound`.
-template <class Predicate>
-void run_until(asio::io_context& ioc, Predicate done, std::chrono::milliseconds bound = 10s) {
-  const auto give_up = std::chrono::steady_clock::now() + bound;
-  while (!done() && std::chrono::steady_clock::now() < give_up)
-    ioc.run_one_for(20ms);
-  BOOST_REQUIRE_MESSAGE(done(), "the awaited state was not reached in time");
-}
-
 void expect_later_call_succeeds(asio::io_context& ioc, client& c) {
   ioc.restart();
   auto r = test::one_call(ioc, c);
@@ -60,7 +24,7 @@ void expect_later_call_succeeds(asio::io_context& ioc, client& c) {
 BOOST_AUTO_TEST_SUITE(cancellation_tests)
 
 BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_rate_limit_token) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.rate_limit.burst = 1;
@@ -68,18 +32,18 @@ BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_rate_limit_token) {
   opts.rate_limit.window = 1s;
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value()); // takes the only token
-  cancellable_call call;
+  test::cancellable_call call;
   call.start(c);
   ioc.poll(); // the call is now queued in the limiter
   call.cancel();
-  run_until(ioc, [&] { return call.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return call.completions > 0; }));
   call.expect_cancelled_once();
   BOOST_TEST(server.counters().requests == 1u);
   expect_later_call_succeeds(ioc, c);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_pooled_connection) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.pool.max_connections = 1;
@@ -89,16 +53,16 @@ BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_pooled_connection) {
   testing::scripted_response silent;
   silent.inject = testing::fault::no_response;
   server.script(silent);
-  cancellable_call holder, waiter;
+  test::cancellable_call holder, waiter;
   holder.start(c);
-  run_until(ioc, [&] { return server.counters().requests == 1; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
   waiter.start(c);
   ioc.poll(); // the waiter is now queued in the pool
   waiter.cancel();
-  run_until(ioc, [&] { return waiter.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return waiter.completions > 0; }));
   waiter.expect_cancelled_once();
   BOOST_TEST(holder.completions == 0); // untouched by the other call's cancellation
-  run_until(ioc, [&] { return holder.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return holder.completions > 0; }));
   expect_later_call_succeeds(ioc, c);
 }
 
@@ -115,45 +79,47 @@ BOOST_AUTO_TEST_CASE(cancel_during_the_tls_handshake) {
   opts.base_url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
   opts.tls.ca_pem = ca_source.ca_pem();
   client c(ioc.get_executor(), opts);
-  cancellable_call call;
+  test::cancellable_call call;
   call.start(c);
-  run_until(ioc, [&] { return accepted; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return accepted; }));
   ioc.poll();
   call.cancel();
-  run_until(ioc, [&] { return call.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return call.completions > 0; }));
   call.expect_cancelled_once();
   BOOST_TEST(c.stats().connections_active == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_while_reading_the_response) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
   testing::scripted_response silent;
   silent.inject = testing::fault::no_response;
   server.script(silent);
-  cancellable_call call;
+  test::cancellable_call call;
   call.start(c);
-  run_until(ioc, [&] { return server.counters().requests == 1; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
   call.cancel();
-  run_until(ioc, [&] { return call.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return call.completions > 0; }));
   call.expect_cancelled_once();
   expect_later_call_succeeds(ioc, c);
   BOOST_TEST(server.counters().connections_accepted == 2u); // the abandoned connection was dropped
 }
 
 BOOST_AUTO_TEST_CASE(cancel_during_the_backoff_sleep) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
-  server.script(503, R"({"error":{"code":"service_unavailable","message":"down","status":503,"requestId":"req_1"}})",
-                {{"Retry-After", "5"}}); // well inside the call's 10 s deadline
-  cancellable_call call;
+  server.script(
+      503,
+      R"({"error":{"code":"service_unavailable","message":"down","status":503,"requestId":"req_1"}})",
+      {{"Retry-After", "5"}}); // well inside the call's 10 s deadline
+  test::cancellable_call call;
   call.start(c);
-  run_until(ioc, [&] { return c.stats().retries == 1; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return c.stats().retries == 1; }));
   const auto start = std::chrono::steady_clock::now();
   call.cancel();
-  run_until(ioc, [&] { return call.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return call.completions > 0; }));
   call.expect_cancelled_once();
   BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));
   BOOST_TEST(server.counters().requests == 1u);
@@ -161,7 +127,7 @@ BOOST_AUTO_TEST_CASE(cancel_during_the_backoff_sleep) {
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_fails_waiting_calls_and_refuses_new_ones) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.rate_limit.burst = 1;
@@ -169,12 +135,12 @@ BOOST_AUTO_TEST_CASE(shutdown_fails_waiting_calls_and_refuses_new_ones) {
   opts.rate_limit.window = 5s; // the next token is due inside the call's 10 s deadline
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
-  cancellable_call waiting;
+  test::cancellable_call waiting;
   waiting.start(c);
   ioc.poll();
   bool shut = false;
   c.async_shutdown([&] { shut = true; });
-  run_until(ioc, [&] { return shut && waiting.completions > 0; });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return shut && waiting.completions > 0; }));
   waiting.expect_cancelled_once();
   ioc.restart();
   auto r = test::one_call(ioc, c);

@@ -13,28 +13,12 @@ namespace asio = boost::asio;
 using namespace talkory;
 using namespace std::chrono_literals;
 
-namespace {
-
-client_options unthrottled(const testing::mock_server& server) {
-  auto o = test::options_for(server);
-  o.rate_limit.enabled = false;
-  return o;
-}
-
-testing::mock_server_options generous_server() {
-  testing::mock_server_options o;
-  o.rate_limit = 100'000;
-  return o;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_SUITE(connection_pool_tests)
 
 BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), unthrottled(server));
+  client c(ioc.get_executor(), test::unthrottled(server));
   for (int i = 0; i < 20; ++i) {
     auto r = test::one_call(ioc, c);
     BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
@@ -52,9 +36,9 @@ BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_calls_never_exceed_max_connections) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.pool.max_connections = 3;
   client c(ioc.get_executor(), opts);
   auto results = test::concurrent_calls(ioc, c, 24);
@@ -66,11 +50,11 @@ BOOST_AUTO_TEST_CASE(concurrent_calls_never_exceed_max_connections) {
 }
 
 BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
-  auto so = generous_server();
+  auto so = test::generous_server();
   so.close_every = 2;
   testing::mock_server server(so);
   asio::io_context ioc;
-  client c(ioc.get_executor(), unthrottled(server));
+  client c(ioc.get_executor(), test::unthrottled(server));
   for (int i = 0; i < 10; ++i) {
     auto r = test::one_call(ioc, c);
     BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
@@ -80,9 +64,9 @@ BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
 }
 
 BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.retry.max_retries = 0; // only the transparent stale replay may rescue a call
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 10; ++i) {
@@ -95,9 +79,9 @@ BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
 }
 
 BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.retry.max_retries = 0;
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
@@ -114,9 +98,9 @@ BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
 }
 
 BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_not_replayed_silently) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.retry.max_retries = 0;
   client c(ioc.get_executor(), opts);
   testing::scripted_response drop;
@@ -129,9 +113,9 @@ BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_not_replayed_sile
 }
 
 BOOST_AUTO_TEST_CASE(saturated_pool_times_out_the_waiting_call) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.pool.max_connections = 1;
   opts.pool.acquire_timeout = 100ms;
   opts.timeouts.attempt = 2s;
@@ -169,9 +153,9 @@ BOOST_AUTO_TEST_CASE(refused_connection_gives_connection_failed) {
 }
 
 BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.pool.reuse = false; // every call reconnects
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 3; ++i)
@@ -183,9 +167,9 @@ BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
 }
 
 BOOST_AUTO_TEST_CASE(reconnect_after_the_server_dropped_idle_connections_is_resumed) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), unthrottled(server));
+  client c(ioc.get_executor(), test::unthrottled(server));
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
   server.close_idle_connections();
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
@@ -194,9 +178,9 @@ BOOST_AUTO_TEST_CASE(reconnect_after_the_server_dropped_idle_connections_is_resu
 }
 
 BOOST_AUTO_TEST_CASE(many_calls_on_a_four_thread_pool_complete) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::thread_pool threads(4);
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.pool.max_connections = 4;
   client c(threads.get_executor(), opts);
   std::atomic<int> ok{0}, failed{0}, completions{0};
@@ -213,12 +197,12 @@ BOOST_AUTO_TEST_CASE(many_calls_on_a_four_thread_pool_complete) {
 }
 
 BOOST_AUTO_TEST_CASE(destroying_the_client_cancels_each_call_in_flight_exactly_once) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   std::vector<int> completions(100, 0);
   std::vector<std::optional<errc>> codes(100);
   {
-    auto opts = unthrottled(server);
+    auto opts = test::unthrottled(server);
     opts.pool.max_connections = 4;
     client c(ioc.get_executor(), opts);
     testing::scripted_response silent;
@@ -252,7 +236,8 @@ BOOST_AUTO_TEST_CASE(idle_connection_with_unsolicited_bytes_is_not_reused) {
   const std::string ok_response =
       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 69\r\n\r\n"
       R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{}})";
-  const std::string stray = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  const std::string stray =
+      "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
   std::vector<std::shared_ptr<asio::ip::tcp::socket>> peers;
   std::function<void()> accept_next = [&] {
     auto peer = std::make_shared<asio::ip::tcp::socket>(ioc);

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,8 +32,59 @@ inline client_options options_for(const testing::mock_server& server) {
   return o;
 }
 
+/// A mock server whose own rate limit never gets in the way of a test about something else.
+inline testing::mock_server_options generous_server() {
+  testing::mock_server_options o;
+  o.rate_limit = 100'000;
+  return o;
+}
+
+/// options_for() with the client-side limiter off.
+inline client_options unthrottled(const testing::mock_server& server) {
+  auto o = options_for(server);
+  o.rate_limit.enabled = false;
+  return o;
+}
+
+/// A call bound to its own cancellation signal, counting its completions.
+struct cancellable_call {
+  boost::asio::cancellation_signal signal;
+  int completions = 0;
+  std::optional<result<health_report>> outcome;
+
+  void start(client& c) {
+    c.async_health(
+        boost::asio::bind_cancellation_slot(signal.slot(), [this](result<health_report> r) {
+          ++completions;
+          outcome.emplace(std::move(r));
+        }));
+  }
+  void cancel() { signal.emit(boost::asio::cancellation_type::terminal); }
+  void expect_cancelled_once() {
+    BOOST_TEST(completions == 1);
+    BOOST_REQUIRE(outcome.has_value());
+    BOOST_REQUIRE(!outcome->has_value());
+    BOOST_TEST(outcome->error().code == errc::cancelled);
+  }
+};
+
+/// Runs handlers until `done()` holds or `bound` passes; returns done().
+template <class Predicate>
+bool run_until(boost::asio::io_context& ioc, Predicate done,
+               std::chrono::milliseconds bound = std::chrono::seconds(10)) {
+  const auto give_up = std::chrono::steady_clock::now() + bound;
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
+    if (ioc.stopped())
+      ioc.restart();
+    ioc.run_one_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 /// The error of a failed result, for test messages (Boost.Test evaluates them eagerly).
-inline std::string why(const result<health_report>& r) { return r ? "ok" : r.error().describe(); }
+inline std::string why(const result<health_report>& r) {
+  return r ? "ok" : r.error().describe();
+}
 
 /// Runs `ioc` until it has no more work, failing the test if that takes longer than `bound`.
 inline void run_bounded(boost::asio::io_context& ioc,
@@ -56,7 +109,8 @@ inline std::vector<result<health_report>> concurrent_calls(boost::asio::io_conte
 }
 
 /// One call, run to completion.
-inline result<health_report> one_call(boost::asio::io_context& ioc, client& c, call_options opts = {}) {
+inline result<health_report> one_call(boost::asio::io_context& ioc, client& c,
+                                      call_options opts = {}) {
   auto r = concurrent_calls(ioc, c, 1, opts);
   ioc.restart();
   return std::move(r.front());

@@ -2,9 +2,9 @@
 #include <future>
 
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
 #include <thread>
 
 #include "fixture.hpp"
@@ -20,7 +20,8 @@ BOOST_AUTO_TEST_CASE(awaitable_call_returns_the_servers_report) {
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
   std::optional<result<health_report>> got;
-  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> { got = co_await c.health(); }, asio::detached);
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { got = co_await c.health(); }, asio::detached);
   test::run_bounded(ioc);
   BOOST_REQUIRE(got.has_value());
   BOOST_REQUIRE_MESSAGE(got->has_value(), test::why(*got));

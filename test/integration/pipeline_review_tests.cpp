@@ -7,8 +7,8 @@
 #include <vector>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -20,49 +20,6 @@ namespace asio = boost::asio;
 using namespace talkory;
 using namespace std::chrono_literals;
 
-namespace {
-
-testing::mock_server_options generous_server() {
-  testing::mock_server_options o;
-  o.rate_limit = 100'000;
-  return o;
-}
-
-client_options unthrottled(const testing::mock_server& server) {
-  auto o = test::options_for(server);
-  o.rate_limit.enabled = false;
-  return o;
-}
-
-/// Starts a call bound to `signal` and counts its completions.
-struct cancellable_call {
-  asio::cancellation_signal signal;
-  int completions = 0;
-  std::optional<result<health_report>> outcome;
-
-  void start(client& c) {
-    c.async_health(asio::bind_cancellation_slot(signal.slot(), [this](result<health_report> r) {
-      ++completions;
-      outcome.emplace(std::move(r));
-    }));
-  }
-  void cancel() { signal.emit(asio::cancellation_type::terminal); }
-};
-
-/// Runs handlers until `done()` holds or `bound` passes; returns done().
-template <class Predicate>
-bool run_until(asio::io_context& ioc, Predicate done, std::chrono::milliseconds bound = 10s) {
-  const auto give_up = std::chrono::steady_clock::now() + bound;
-  while (!done() && std::chrono::steady_clock::now() < give_up) {
-    if (ioc.stopped())
-      ioc.restart();
-    ioc.run_one_for(20ms);
-  }
-  return done();
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_SUITE(pipeline_review_tests)
 
 // A cancellation that arrives after one stage's operation has completed but before the coroutine
@@ -70,9 +27,9 @@ BOOST_AUTO_TEST_SUITE(pipeline_review_tests)
 // coroutine's cancellation state; the pipeline must look there, or the next stage (here a read
 // from a server that never answers) runs until its timeout instead of stopping at once.
 BOOST_AUTO_TEST_CASE(cancellation_between_stages_is_honoured_promptly) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.timeouts.attempt = 30s;
   opts.timeouts.total = 60s;
   opts.pool.acquire_timeout = 30s;
@@ -93,12 +50,13 @@ BOOST_AUTO_TEST_CASE(cancellation_between_stages_is_honoured_promptly) {
       ++scripted;
     }
     ioc.restart();
-    cancellable_call call;
+    test::cancellable_call call;
     call.start(c);
     for (int i = 0; i < steps; ++i)
       ioc.poll_one();
     call.cancel();
-    const bool done = run_until(ioc, [&] { return call.completions > 0; }, 5s);
+    const bool done = test::run_until(
+        ioc, [&] { return call.completions > 0; }, 5s);
     BOOST_REQUIRE_MESSAGE(done, "cancelled after " << steps << " steps: no completion within 5 s");
     BOOST_TEST(call.completions == 1);
     BOOST_REQUIRE(call.outcome.has_value());
@@ -112,11 +70,11 @@ BOOST_AUTO_TEST_CASE(cancellation_between_stages_is_honoured_promptly) {
 // A call parked in the pool's queue owns, through its coroutine frame, the client and so the
 // pool: a cycle only the execution context's shutdown can break, as the limiter already does.
 BOOST_AUTO_TEST_CASE(destroying_the_context_with_a_call_queued_in_the_pool_leaks_nothing) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   auto sentinel = std::make_shared<int>(0);
   {
     asio::io_context ioc;
-    auto opts = unthrottled(server);
+    auto opts = test::unthrottled(server);
     opts.pool.max_connections = 1;
     testing::scripted_response silent;
     silent.inject = testing::fault::no_response;
@@ -124,7 +82,7 @@ BOOST_AUTO_TEST_CASE(destroying_the_context_with_a_call_queued_in_the_pool_leaks
     client c(ioc.get_executor(), opts);
     c.async_health([s = sentinel](result<health_report>) {}); // holds the only connection
     c.async_health([s = sentinel](result<health_report>) {}); // waits in the pool
-    BOOST_REQUIRE(run_until(ioc, [&] { return server.counters().requests == 1; }));
+    BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
     ioc.poll();
     BOOST_TEST(sentinel.use_count() == 3);
   } // the client, then the io_context, without running it again
@@ -156,16 +114,16 @@ BOOST_AUTO_TEST_CASE(server_hanging_up_during_the_tls_handshake_is_connection_lo
   client c(ioc.get_executor(), opts);
   std::optional<result<health_report>> got;
   c.async_health([&](result<health_report> r) { got.emplace(std::move(r)); });
-  BOOST_REQUIRE(run_until(ioc, [&] { return got.has_value(); }));
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return got.has_value(); }));
   BOOST_REQUIRE(!got->has_value());
   BOOST_TEST(got->error().code == errc::connection_lost, test::why(*got));
 }
 
 // The resolver path (host names rather than IP literals) works end to end, including reuse.
 BOOST_AUTO_TEST_CASE(host_name_base_url_is_resolved_and_verified) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = unthrottled(server);
+  auto opts = test::unthrottled(server);
   opts.base_url = "https://localhost:" + std::to_string(server.port());
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 3; ++i) {
@@ -179,18 +137,17 @@ BOOST_AUTO_TEST_CASE(host_name_base_url_is_resolved_and_verified) {
 // awaitable finally runs (async_health with `deferred` does not), nor read another client that
 // took the destroyed one's place.
 BOOST_AUTO_TEST_CASE(health_awaitable_does_not_use_the_handle_after_it_is_gone) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  std::optional<client> c(std::in_place, ioc.get_executor(), unthrottled(server));
+  std::optional<client> c(std::in_place, ioc.get_executor(), test::unthrottled(server));
   auto call = c->health();
   c.reset();
-  auto bad = unthrottled(server);
+  auto bad = test::unthrottled(server);
   bad.api_key.clear(); // a different client in the same storage: invalid options
   c.emplace(ioc.get_executor(), bad);
   std::optional<result<health_report>> got;
-  asio::co_spawn(ioc, std::move(call), [&](std::exception_ptr, result<health_report> r) {
-    got.emplace(std::move(r));
-  });
+  asio::co_spawn(ioc, std::move(call),
+                 [&](std::exception_ptr, result<health_report> r) { got.emplace(std::move(r)); });
   test::run_bounded(ioc);
   BOOST_REQUIRE(got.has_value());
   BOOST_REQUIRE(!got->has_value());
@@ -204,7 +161,7 @@ BOOST_AUTO_TEST_CASE(health_awaitable_does_not_use_the_handle_after_it_is_gone) 
 // Run under TSan: the completion used to detach the caller's cancellation slot from the call's
 // strand while the caller could be emitting on its own.
 BOOST_AUTO_TEST_CASE(calls_cancelled_from_their_own_strands_on_four_threads_complete_once) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::thread_pool threads(4);
   struct caller {
     explicit caller(asio::thread_pool& tp) : strand(asio::make_strand(tp)) {}
@@ -220,14 +177,15 @@ BOOST_AUTO_TEST_CASE(calls_cancelled_from_their_own_strands_on_four_threads_comp
     callers.push_back(std::make_unique<caller>(threads));
   std::atomic<int> initiated{0}, completed{0};
   {
-    auto opts = unthrottled(server);
+    auto opts = test::unthrottled(server);
     opts.pool.max_connections = 2;
     client c(threads.get_executor(), opts);
     for (int i = 0; i < calls; ++i) {
       auto& k = *callers[i];
       asio::post(k.strand, [&c, &k, &initiated, &completed, i] {
         c.async_health(asio::bind_cancellation_slot(
-            k.signal.slot(), asio::bind_executor(k.strand, [&k, &completed](result<health_report> r) {
+            k.signal.slot(),
+            asio::bind_executor(k.strand, [&k, &completed](result<health_report> r) {
               ++k.completions;
               k.on_strand = k.strand.running_in_this_thread();
               if (!r)
@@ -251,7 +209,8 @@ BOOST_AUTO_TEST_CASE(calls_cancelled_from_their_own_strands_on_four_threads_comp
       });
     }
     const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while ((initiated < calls || completed < calls / 2) && std::chrono::steady_clock::now() < give_up)
+    while ((initiated < calls || completed < calls / 2) &&
+           std::chrono::steady_clock::now() < give_up)
       std::this_thread::yield();
     BOOST_REQUIRE(initiated == calls);
   } // the last handle goes with calls in flight
@@ -264,7 +223,8 @@ BOOST_AUTO_TEST_CASE(calls_cancelled_from_their_own_strands_on_four_threads_comp
     const auto& k = *callers[i];
     BOOST_TEST(k.completions == 1, "call " << i);
     BOOST_TEST(k.on_strand, "call " << i);
-    BOOST_TEST((!k.code || *k.code == errc::cancelled), "call " << i << ": " << k.code.value_or(errc::cancelled));
+    BOOST_TEST((!k.code || *k.code == errc::cancelled),
+               "call " << i << ": " << k.code.value_or(errc::cancelled));
   }
 }
 

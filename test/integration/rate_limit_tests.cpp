@@ -80,8 +80,10 @@ BOOST_AUTO_TEST_CASE(one_429_pauses_every_queued_caller) {
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value()); // warm connection: the 429 comes back fast
 
-  server.script(429, R"({"error":{"code":"rate_limited","message":"slow down","status":429,"requestId":"req_00000429"}})",
-                {{"Retry-After", "1"}});
+  server.script(
+      429,
+      R"({"error":{"code":"rate_limited","message":"slow down","status":429,"requestId":"req_00000429"}})",
+      {{"Retry-After", "1"}});
   const auto start = std::chrono::steady_clock::now();
   auto results = test::concurrent_calls(ioc, c, 21);
   for (auto& r : results) {

@@ -12,12 +12,6 @@ std::string error_body(int status) {
          R"(,"requestId":"req_)" + std::to_string(status) + R"("}})";
 }
 
-testing::mock_server_options generous_server() {
-  testing::mock_server_options o;
-  o.rate_limit = 100'000;
-  return o;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(retry_tests)
@@ -25,7 +19,7 @@ BOOST_AUTO_TEST_SUITE(retry_tests)
 BOOST_AUTO_TEST_CASE(each_retryable_status_succeeds_on_the_next_attempt) {
   for (int status : {429, 500, 502, 503, 504}) {
     BOOST_TEST_CONTEXT("HTTP " << status) {
-      testing::mock_server server(generous_server());
+      testing::mock_server server(test::generous_server());
       asio::io_context ioc;
       client c(ioc.get_executor(), test::options_for(server));
       server.script(status, error_body(status));
@@ -41,7 +35,7 @@ BOOST_AUTO_TEST_CASE(each_retryable_status_succeeds_on_the_next_attempt) {
 BOOST_AUTO_TEST_CASE(each_non_retryable_status_is_returned_after_one_request) {
   for (int status : {400, 401, 402, 403, 404, 413}) {
     BOOST_TEST_CONTEXT("HTTP " << status) {
-      testing::mock_server server(generous_server());
+      testing::mock_server server(test::generous_server());
       asio::io_context ioc;
       client c(ioc.get_executor(), test::options_for(server));
       server.script(status, error_body(status));
@@ -55,12 +49,14 @@ BOOST_AUTO_TEST_CASE(each_non_retryable_status_is_returned_after_one_request) {
 }
 
 BOOST_AUTO_TEST_CASE(final_error_carries_attempts_and_the_last_request_id) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
   for (int i = 0; i < 3; ++i)
-    server.script(503, R"({"error":{"code":"service_unavailable","message":"down","status":503,"requestId":"req_try)" +
-                           std::to_string(i) + R"("}})");
+    server.script(
+        503,
+        R"({"error":{"code":"service_unavailable","message":"down","status":503,"requestId":"req_try)" +
+            std::to_string(i) + R"("}})");
   auto r = test::one_call(ioc, c);
   BOOST_REQUIRE(!r.has_value());
   BOOST_TEST(r.error().code == errc::service_unavailable);
@@ -70,12 +66,13 @@ BOOST_AUTO_TEST_CASE(final_error_carries_attempts_and_the_last_request_id) {
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_above_the_cap_is_returned_at_once) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
-  server.script(429,
-                R"({"error":{"code":"rate_limited","message":"slow down","status":429,"requestId":"req_1"}})",
-                {{"Retry-After", "120"}});
+  server.script(
+      429,
+      R"({"error":{"code":"rate_limited","message":"slow down","status":429,"requestId":"req_1"}})",
+      {{"Retry-After", "120"}});
   const auto start = std::chrono::steady_clock::now();
   auto r = test::one_call(ioc, c);
   BOOST_REQUIRE(!r.has_value());
@@ -87,7 +84,7 @@ BOOST_AUTO_TEST_CASE(retry_after_above_the_cap_is_returned_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_is_honoured_before_the_next_attempt) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
   server.script(503, error_body(503), {{"Retry-After", "1"}});
@@ -97,7 +94,7 @@ BOOST_AUTO_TEST_CASE(retry_after_is_honoured_before_the_next_attempt) {
 }
 
 BOOST_AUTO_TEST_CASE(junk_retry_after_falls_back_to_backoff) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   client c(ioc.get_executor(), test::options_for(server));
   server.script(503, error_body(503), {{"Retry-After", "soon-ish"}});
@@ -107,7 +104,7 @@ BOOST_AUTO_TEST_CASE(junk_retry_after_falls_back_to_backoff) {
 }
 
 BOOST_AUTO_TEST_CASE(overall_deadline_holds_across_retries) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.retry.max_retries = 50;
@@ -127,7 +124,7 @@ BOOST_AUTO_TEST_CASE(overall_deadline_holds_across_retries) {
 }
 
 BOOST_AUTO_TEST_CASE(silent_server_triggers_the_attempt_timeout) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.retry.max_retries = 0;
@@ -145,7 +142,7 @@ BOOST_AUTO_TEST_CASE(silent_server_triggers_the_attempt_timeout) {
 }
 
 BOOST_AUTO_TEST_CASE(timed_out_attempt_is_retried) {
-  testing::mock_server server(generous_server());
+  testing::mock_server server(test::generous_server());
   asio::io_context ioc;
   auto opts = test::options_for(server);
   opts.timeouts.attempt = 300ms;
