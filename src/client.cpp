@@ -18,13 +18,17 @@ boost::asio::awaitable<result<health_report>> client::health(call_options option
   return async_health(std::move(options), boost::asio::use_awaitable);
 }
 
-client_stats client::stats() const { return impl_->stats(); }
+client_stats client::stats() const {
+  return impl_->stats();
+}
 
 const std::optional<api_error>& client::options_error() const noexcept {
   return impl_->options_error();
 }
 
-boost::asio::any_io_executor client::get_executor() const noexcept { return impl_->executor(); }
+boost::asio::any_io_executor client::get_executor() const noexcept {
+  return impl_->executor();
+}
 
 void client::start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
                           boost::asio::any_completion_handler<health_signature> handler) {

@@ -155,8 +155,8 @@ void client_impl::start_health(call_options options,
            work = std::move(work)](std::exception_ptr e, result<health_report> r) mutable {
             self->unregister_call(call->id);
             if (e)
-              r = std::unexpected(
-                  client_error(errc::invalid_response, "internal error while handling the response"));
+              r = std::unexpected(client_error(errc::invalid_response,
+                                               "internal error while handling the response"));
             ++(r ? self->counters_.calls_succeeded : self->counters_.calls_failed);
             complete_now(self->executor_, std::move(h), std::move(r));
             work.reset();
@@ -183,10 +183,10 @@ asio::awaitable<result<health_report>> client_impl::run_health(std::shared_ptr<c
   co_return report;
 }
 
-asio::awaitable<result<pipeline_response>> client_impl::perform(const call_state& call,
-                                                                const request_spec& spec,
-                                                                const call_limits& limits) {
-  const auto request = make_get_request(endpoint_, spec.path, options_.api_key, options_.user_agent);
+asio::awaitable<result<pipeline_response>>
+client_impl::perform(const call_state& call, const request_spec& spec, const call_limits& limits) {
+  const auto request =
+      make_get_request(endpoint_, spec.path, options_.api_key, options_.user_agent);
   auto fail = [](api_error e, int attempts) {
     e.attempts = attempts;
     return result<pipeline_response>(std::unexpected(std::move(e)));
@@ -220,7 +220,8 @@ asio::awaitable<result<pipeline_response>> client_impl::perform(const call_state
       co_return fail(cancelled_error(), attempt);
     api_error error = std::move(r.error());
     if (error.code == errc::timeout && clock::now() >= limits.deadline)
-      error.message += " (the call's overall deadline of " + seconds_text(limits.total) + " passed)";
+      error.message +=
+          " (the call's overall deadline of " + seconds_text(limits.total) + " passed)";
     if (!error.request_id.empty())
       last_request_id = error.request_id;
     else
@@ -249,8 +250,8 @@ asio::awaitable<result<pipeline_response>> client_impl::perform(const call_state
   }
 }
 
-asio::awaitable<result<pipeline_response>>
-client_impl::attempt_once(const http_request& request, clock::time_point deadline) {
+asio::awaitable<result<pipeline_response>> client_impl::attempt_once(const http_request& request,
+                                                                     clock::time_point deadline) {
   const auto acquire_deadline = std::min(deadline, clock::now() + options_.pool.acquire_timeout);
   auto [pool_ec, lease, waited] = co_await pool_->async_acquire(acquire_deadline, use_tuple);
   if (waited)
@@ -365,12 +366,12 @@ void client_impl::close() {
 void client_impl::start_shutdown(asio::any_completion_handler<client::shutdown_signature> handler) {
   close_calls();
   auto work = asio::make_work_guard(asio::get_associated_executor(handler, executor_));
-  pool_->async_shutdown(options_.timeouts.shutdown,
-                        [self = shared_from_this(), h = std::move(handler),
-                         work = std::move(work)]() mutable {
-                          complete_now(self->executor_, std::move(h));
-                          work.reset();
-                        });
+  pool_->async_shutdown(
+      options_.timeouts.shutdown,
+      [self = shared_from_this(), h = std::move(handler), work = std::move(work)]() mutable {
+        complete_now(self->executor_, std::move(h));
+        work.reset();
+      });
 }
 
 client_stats client_impl::stats() const {

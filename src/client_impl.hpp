@@ -88,14 +88,14 @@ private:
   boost::asio::awaitable<result<health_report>> run_health(std::shared_ptr<call_state> call,
                                                            call_limits limits);
   /// Limiter, pool, connection, retries: the generic pipeline.
-  boost::asio::awaitable<result<pipeline_response>> perform(const call_state& call,
-                                                           const request_spec& spec,
-                                                           const call_limits& limits);
+  boost::asio::awaitable<result<pipeline_response>>
+  perform(const call_state& call, const request_spec& spec, const call_limits& limits);
   /// One attempt, including the single transparent replay on a fresh connection when a pooled
   /// connection turns out to have been closed by the server while idle.
   boost::asio::awaitable<result<pipeline_response>> attempt_once(const http_request& request,
-                                                                clock::time_point deadline);
-  boost::asio::awaitable<result<std::unique_ptr<connection>>> open_connection(clock::time_point deadline);
+                                                                 clock::time_point deadline);
+  boost::asio::awaitable<result<std::unique_ptr<connection>>>
+  open_connection(clock::time_point deadline);
   void learn_from(const http_response& response, const api_error* error);
   double next_unit_random();
 

@@ -47,8 +47,8 @@ parse_iso8601(std::string_view text) noexcept;
 
 /// Retry-After as delay-seconds or an HTTP-date (IMF-fixdate) relative to `now`. Junk, negative
 /// or absurd values (more than a day) give nothing. A date in the past gives zero.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
-                                                      std::chrono::system_clock::time_point now) noexcept;
+std::optional<std::chrono::seconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) noexcept;
 
 /// A non-negative decimal header value (X-RateLimit-*); junk gives nothing.
 std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept;

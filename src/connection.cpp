@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <optional>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -59,7 +59,8 @@ struct resolve_race {
 };
 
 asio::awaitable<std::tuple<error_code, tcp::resolver::results_type>>
-resolve_bounded(const std::string& host, std::uint16_t port, connection::clock::time_point deadline) {
+resolve_bounded(const std::string& host, std::uint16_t port,
+                connection::clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   auto race = std::make_shared<resolve_race>(ex);
   // Named, not a temporary in the co_await expression: GCC 12 destroys such a temporary twice,
@@ -68,19 +69,17 @@ resolve_bounded(const std::string& host, std::uint16_t port, connection::clock::
     race->handler.emplace(std::move(handler));
     auto slot = asio::get_associated_cancellation_slot(*race->handler);
     if (slot.is_connected())
-      slot.assign([race](asio::cancellation_type) {
-        race->finish(asio::error::operation_aborted, {});
-      });
+      slot.assign(
+          [race](asio::cancellation_type) { race->finish(asio::error::operation_aborted, {}); });
     race->timer.expires_at(deadline);
     race->timer.async_wait([race](error_code ec) {
       if (!ec)
         race->finish(beast::error::timeout, {});
     });
-    race->resolver.async_resolve(
-        host, std::to_string(port),
-        [race](error_code ec, tcp::resolver::results_type results) {
-          race->finish(ec, std::move(results));
-        });
+    race->resolver.async_resolve(host, std::to_string(port),
+                                 [race](error_code ec, tcp::resolver::results_type results) {
+                                   race->finish(ec, std::move(results));
+                                 });
   };
   co_return co_await asio::async_initiate<decltype(use_tuple), resolve_race::signature>(
       std::move(initiation), use_tuple);
@@ -110,9 +109,13 @@ connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl
     plain_ = std::make_unique<beast::tcp_stream>(executor);
 }
 
-connection::~connection() { close(); }
+connection::~connection() {
+  close();
+}
 
-beast::tcp_stream& connection::tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
+beast::tcp_stream& connection::tcp() noexcept {
+  return tls_ ? tls_->next_layer() : *plain_;
+}
 
 bool connection::has_unsolicited_data() const noexcept {
   if (buffer_.size() > 0)
@@ -130,7 +133,7 @@ void connection::close() noexcept {
 }
 
 asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout_options& timeouts,
-                                                clock::time_point deadline, tls_session resume) {
+                                               clock::time_point deadline, tls_session resume) {
   peer_ = ep.host_header;
   const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
 
@@ -138,7 +141,8 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
   if (ep.host_is_ip_literal()) {
     const auto address = asio::ip::make_address(ep.host, ec);
     if (ec)
-      co_return std::unexpected(transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
+      co_return std::unexpected(
+          transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
     const tcp::endpoint target(address, ep.port);
     tcp().expires_at(connect_deadline);
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
@@ -148,7 +152,8 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
     if (!rec && cancelled_after_resolve)
       rec = asio::error::operation_aborted;
     if (rec)
-      co_return std::unexpected(transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
+      co_return std::unexpected(
+          transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
     tcp().expires_at(connect_deadline);
     std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
   }
@@ -156,7 +161,8 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
   if (!ec && cancelled_after_connect)
     ec = asio::error::operation_aborted;
   if (ec)
-    co_return std::unexpected(transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
+    co_return std::unexpected(
+        transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
   error_code ignored;
   tcp().socket().set_option(tcp::no_delay(true), ignored);
 
@@ -191,7 +197,8 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
 
 asio::awaitable<exchange_outcome> connection::exchange(const http_request& request,
                                                        clock::time_point deadline,
-                                                       std::size_t max_header, std::size_t max_body) {
+                                                       std::size_t max_header,
+                                                       std::size_t max_body) {
   exchange_outcome out;
   const auto bound = remaining(deadline);
   tcp().expires_at(deadline);
@@ -215,7 +222,8 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
   if (tls_)
     std::tie(ec, std::ignore) = co_await beast::http::async_read(*tls_, buffer_, parser, use_tuple);
   else
-    std::tie(ec, std::ignore) = co_await beast::http::async_read(*plain_, buffer_, parser, use_tuple);
+    std::tie(ec, std::ignore) =
+        co_await beast::http::async_read(*plain_, buffer_, parser, use_tuple);
   out.response_started = parser.got_some() || buffer_.size() > 0;
   if (ec) {
     out.error = transport_error(transport_stage::read, ec, peer_, bound);

@@ -20,7 +20,6 @@
 #include "base_url.hpp"
 #include "codec.hpp"
 
-
 namespace talkory::detail {
 
 /// A TLS session saved from an earlier connection so the next one can resume it.
@@ -29,9 +28,9 @@ using tls_session = std::shared_ptr<SSL_SESSION>;
 /// What one request/response exchange produced.
 struct exchange_outcome {
   std::optional<http_response> response; // set on success
-  api_error error;                        // set when response is empty
-  bool response_started = false;          // some response byte arrived before the failure
-  bool keep_alive = false;                // the response allows another request
+  api_error error;                       // set when response is empty
+  bool response_started = false;         // some response byte arrived before the failure
+  bool keep_alive = false;               // the response allows another request
 };
 
 class connection {
@@ -39,7 +38,8 @@ public:
   using clock = std::chrono::steady_clock;
 
   /// `tls_ctx` null means plain TCP.
-  connection(boost::asio::any_io_executor executor, std::shared_ptr<boost::asio::ssl::context> tls_ctx);
+  connection(boost::asio::any_io_executor executor,
+             std::shared_ptr<boost::asio::ssl::context> tls_ctx);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;

@@ -39,7 +39,9 @@ pool_lease& pool_lease::operator=(pool_lease&& other) noexcept {
   return *this;
 }
 
-pool_lease::~pool_lease() { give_back(false); }
+pool_lease::~pool_lease() {
+  give_back(false);
+}
 
 void pool_lease::reset(std::unique_ptr<connection> conn) noexcept {
   conn_ = std::move(conn);
@@ -89,7 +91,8 @@ struct connection_pool::state {
 
   /// Removes the waiter `id` from the queue and hands out its handler, if it is still queued.
   std::optional<asio::any_completion_handler<acquire_signature>> take_waiter(std::uint64_t id) {
-    auto it = std::find_if(waiters.begin(), waiters.end(), [id](const waiter& w) { return w.id == id; });
+    auto it =
+        std::find_if(waiters.begin(), waiters.end(), [id](const waiter& w) { return w.id == id; });
     if (it == waiters.end())
       return std::nullopt;
     auto caller = it->caller.lock();
@@ -105,7 +108,7 @@ struct connection_pool::state {
   asio::strand<asio::any_io_executor> strand;
   pool_options options;
   std::vector<std::unique_ptr<connection>> idle; // most recently used at the back
-  std::size_t lent = 0;                          // slots lent out, connections being opened included
+  std::size_t lent = 0; // slots lent out, connections being opened included
   std::list<waiter> waiters;
   std::atomic<std::uint64_t> next_id{0}; // taken on the caller's thread
   bool closed = false;
@@ -119,7 +122,6 @@ struct connection_pool::state {
     std::erase_if(idle, [&](const std::unique_ptr<connection>& c) { return !usable(*c, now); });
   }
 };
-
 
 std::shared_ptr<connection_pool> connection_pool::create(asio::any_io_executor executor,
                                                          const pool_options& options) {
@@ -137,47 +139,49 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
   auto slot = asio::get_associated_cancellation_slot(handler);
   if (slot.is_connected())
     slot.template emplace<state::cancel_handler>(weak_from_this(), id);
-  asio::dispatch(st.strand, [self = shared_from_this(), deadline, id, h = std::move(handler)]() mutable {
-    auto& s = *self->state_;
-    if (s.closed)
-      return complete_later(s.strand, std::move(h), make_error_code(errc::cancelled), pool_lease{},
-                            false);
-    const auto now = clock::now();
-    s.prune(now);
-    self->idle_count_ = s.idle.size();
-    if (s.waiters.empty()) {
-      if (!s.idle.empty()) {
-        auto conn = std::move(s.idle.back());
-        s.idle.pop_back();
-        ++s.lent;
+  asio::dispatch(
+      st.strand, [self = shared_from_this(), deadline, id, h = std::move(handler)]() mutable {
+        auto& s = *self->state_;
+        if (s.closed)
+          return complete_later(s.strand, std::move(h), make_error_code(errc::cancelled),
+                                pool_lease{}, false);
+        const auto now = clock::now();
+        s.prune(now);
         self->idle_count_ = s.idle.size();
-        self->lent_count_ = s.lent;
-        return complete_later(s.strand, std::move(h), std::error_code{},
-                              pool_lease(self, std::move(conn)), false);
-      }
-      if (s.lent + s.idle.size() < s.options.max_connections) {
-        ++s.lent;
-        self->lent_count_ = s.lent;
-        return complete_later(s.strand, std::move(h), std::error_code{}, pool_lease(self, nullptr),
-                              false);
-      }
-    }
-    if (deadline <= now)
-      return complete_later(s.strand, std::move(h), make_error_code(errc::timeout), pool_lease{},
-                            false);
+        if (s.waiters.empty()) {
+          if (!s.idle.empty()) {
+            auto conn = std::move(s.idle.back());
+            s.idle.pop_back();
+            ++s.lent;
+            self->idle_count_ = s.idle.size();
+            self->lent_count_ = s.lent;
+            return complete_later(s.strand, std::move(h), std::error_code{},
+                                  pool_lease(self, std::move(conn)), false);
+          }
+          if (s.lent + s.idle.size() < s.options.max_connections) {
+            ++s.lent;
+            self->lent_count_ = s.lent;
+            return complete_later(s.strand, std::move(h), std::error_code{},
+                                  pool_lease(self, nullptr), false);
+          }
+        }
+        if (deadline <= now)
+          return complete_later(s.strand, std::move(h), make_error_code(errc::timeout),
+                                pool_lease{}, false);
 
-    auto caller = std::make_shared<state::parked>(state::parked{std::move(h)});
-    auto timer = std::make_unique<asio::steady_timer>(s.strand, deadline);
-    timer->async_wait([weak = std::weak_ptr(self), id, caller](boost::system::error_code ec) {
-      auto pool = weak.lock();
-      if (ec || !pool)
-        return;
-      auto& ps = *pool->state_;
-      if (auto wh = ps.take_waiter(id))
-        complete_later(ps.strand, std::move(*wh), make_error_code(errc::timeout), pool_lease{}, true);
-    });
-    s.waiters.push_back(state::waiter{id, caller, std::move(timer)});
-  });
+        auto caller = std::make_shared<state::parked>(state::parked{std::move(h)});
+        auto timer = std::make_unique<asio::steady_timer>(s.strand, deadline);
+        timer->async_wait([weak = std::weak_ptr(self), id, caller](boost::system::error_code ec) {
+          auto pool = weak.lock();
+          if (ec || !pool)
+            return;
+          auto& ps = *pool->state_;
+          if (auto wh = ps.take_waiter(id))
+            complete_later(ps.strand, std::move(*wh), make_error_code(errc::timeout), pool_lease{},
+                           true);
+        });
+        s.waiters.push_back(state::waiter{id, caller, std::move(timer)});
+      });
 }
 
 void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable) {
@@ -193,8 +197,8 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable)
       next = s.take_waiter(s.waiters.front().id);
     if (next) {
       ++s.lent;
-      complete_later(s.strand, std::move(*next), std::error_code{},
-                     pool_lease(self, std::move(c)), true);
+      complete_later(s.strand, std::move(*next), std::error_code{}, pool_lease(self, std::move(c)),
+                     true);
     } else if (keep) {
       s.idle.push_back(std::move(c));
     }

@@ -74,7 +74,7 @@ const errc_entry* find_entry(errc code) noexcept {
 constexpr std::size_t server_code_count = static_cast<std::size_t>(errc::service_unavailable);
 
 class talkory_category_impl final : public std::error_category {
- public:
+public:
   const char* name() const noexcept override { return "talkory"; }
 
   std::string message(int value) const override {

@@ -76,9 +76,13 @@ void print_status(std::ostream& os, Status status, const std::string& raw) {
 
 } // namespace
 
-std::ostream& operator<<(std::ostream& os, health_status s) { return os << to_string(s); }
+std::ostream& operator<<(std::ostream& os, health_status s) {
+  return os << to_string(s);
+}
 
-std::ostream& operator<<(std::ostream& os, provider_status s) { return os << to_string(s); }
+std::ostream& operator<<(std::ostream& os, provider_status s) {
+  return os << to_string(s);
+}
 
 std::ostream& operator<<(std::ostream& os, const health_report& report) {
   print_status(os, report.status, report.raw_status);

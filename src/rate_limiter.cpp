@@ -66,7 +66,7 @@ struct rate_limiter::state {
   // own the limiter (a coroutine frame holding the client), so without this service a context
   // destroyed with callers still queued would leak them in a reference cycle.
   class registry : public asio::execution_context::service {
-   public:
+  public:
     using key_type = registry;
     static inline asio::execution_context::id id;
 
@@ -81,7 +81,7 @@ struct rate_limiter::state {
       states_.erase(s);
     }
 
-   private:
+  private:
     // Called while no thread runs the context, so strand-only state may be touched here.
     void shutdown() override;
 

@@ -40,7 +40,8 @@ result<std::shared_ptr<ssl::context>> make_tls_context(const tls_options& tls) {
   if (!tls.ca_pem.empty()) {
     ctx->add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
     if (ec)
-      return std::unexpected(tls_options_error("cannot use tls.ca_pem as a PEM CA certificate", ec));
+      return std::unexpected(
+          tls_options_error("cannot use tls.ca_pem as a PEM CA certificate", ec));
   }
   if (tls.ca_file.empty() && tls.ca_pem.empty()) {
     ctx->set_default_verify_paths(ec);

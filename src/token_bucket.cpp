@@ -23,11 +23,13 @@ std::chrono::nanoseconds period_of(std::size_t burst, std::size_t per_window,
     return std::chrono::nanoseconds::max();
   // window * burst / per_window, rounded up; in floating point so large options cannot overflow
   // (exactness does not matter: try_take and available_at use the same period).
-  const long double ns = std::ceil(static_cast<long double>(std::max<std::int64_t>(window.count(), 1)) *
-                                   static_cast<long double>(burst) / static_cast<long double>(per_window));
+  const long double ns =
+      std::ceil(static_cast<long double>(std::max<std::int64_t>(window.count(), 1)) *
+                static_cast<long double>(burst) / static_cast<long double>(per_window));
   const auto max = static_cast<long double>(std::chrono::nanoseconds::max().count());
-  return ns >= max ? std::chrono::nanoseconds::max()
-                   : std::chrono::nanoseconds(std::max<std::int64_t>(static_cast<std::int64_t>(ns), 1));
+  return ns >= max
+             ? std::chrono::nanoseconds::max()
+             : std::chrono::nanoseconds(std::max<std::int64_t>(static_cast<std::int64_t>(ns), 1));
 }
 
 } // namespace
@@ -37,7 +39,9 @@ token_bucket::token_bucket(std::size_t burst, std::size_t per_window,
     : capacity_(burst), period_(period_of(burst, per_window, window)), window_(window),
       latest_(now) {}
 
-time_point token_bucket::monotonic(time_point now) const noexcept { return std::max(now, latest_); }
+time_point token_bucket::monotonic(time_point now) const noexcept {
+  return std::max(now, latest_);
+}
 
 void token_bucket::expire(time_point now) {
   latest_ = monotonic(now);
@@ -85,7 +89,9 @@ time_point token_bucket::available_at(time_point now, std::size_t n) const {
   return at;
 }
 
-void token_bucket::pause_until(time_point until) { paused_until_ = std::max(paused_until_, until); }
+void token_bucket::pause_until(time_point until) {
+  paused_until_ = std::max(paused_until_, until);
+}
 
 void token_bucket::observe_remaining(std::int64_t remaining, time_point now) {
   if (remaining < 0)

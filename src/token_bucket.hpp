@@ -48,10 +48,10 @@ private:
   std::size_t outstanding(time_point now) const;
 
   std::size_t capacity_;
-  std::chrono::nanoseconds period_;  // how long a taken token stays away
-  std::chrono::nanoseconds window_;  // the server's window, for observe_remaining(0)
-  std::deque<time_point> returns_;   // when each taken token comes back, ascending
-  time_point latest_{};              // the latest `now` seen: time never runs backwards here
+  std::chrono::nanoseconds period_; // how long a taken token stays away
+  std::chrono::nanoseconds window_; // the server's window, for observe_remaining(0)
+  std::deque<time_point> returns_;  // when each taken token comes back, ascending
+  time_point latest_{};             // the latest `now` seen: time never runs backwards here
   time_point paused_until_{};
 };
 

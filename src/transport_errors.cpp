@@ -24,11 +24,16 @@ namespace {
 
 std::string_view stage_name(transport_stage stage) {
   switch (stage) {
-  case transport_stage::resolve: return "resolving";
-  case transport_stage::connect: return "connecting to";
-  case transport_stage::handshake: return "the TLS handshake with";
-  case transport_stage::write: return "sending the request to";
-  case transport_stage::read: return "reading the response from";
+  case transport_stage::resolve:
+    return "resolving";
+  case transport_stage::connect:
+    return "connecting to";
+  case transport_stage::handshake:
+    return "the TLS handshake with";
+  case transport_stage::write:
+    return "sending the request to";
+  case transport_stage::read:
+    return "reading the response from";
   }
   return "talking to";
 }

@@ -67,8 +67,8 @@ public:
   auto async_shutdown(CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, shutdown_signature>(
         [](auto handler, std::shared_ptr<detail::client_impl> impl) {
-          start_shutdown(std::move(impl),
-                         boost::asio::any_completion_handler<shutdown_signature>(std::move(handler)));
+          start_shutdown(std::move(impl), boost::asio::any_completion_handler<shutdown_signature>(
+                                              std::move(handler)));
         },
         token, impl_);
   }

@@ -60,8 +60,8 @@ struct api_error {
   std::string server_code;  // the raw `code` string the server sent (kept for unknown codes)
   std::string body_snippet; // the start of an undecodable error body, bounded
   std::optional<std::chrono::seconds> retry_after; // from a Retry-After header
-  std::error_code cause;    // the underlying transport/TLS/system error, if any
-  int attempts = 0;         // how many HTTP attempts the call made
+  std::error_code cause; // the underlying transport/TLS/system error, if any
+  int attempts = 0;      // how many HTTP attempts the call made
 
   std::error_code error_code() const noexcept { return make_error_code(code); }
   /// One line for logs: `rate_limited (HTTP 429): ... [request req_a1b2]`.

@@ -24,20 +24,20 @@ std::ostream& operator<<(std::ostream& os, health_status s);
 std::ostream& operator<<(std::ostream& os, provider_status s);
 
 struct provider_health {
-  std::string name;           // as the server spells it: "gpt", "claude", ...
+  std::string name; // as the server spells it: "gpt", "claude", ...
   provider_status status = provider_status::unknown;
-  std::string raw_status;     // the server's string, useful when status is unknown
+  std::string raw_status; // the server's string, useful when status is unknown
 };
 
 /// Facts about the HTTP exchange that produced a report.
 struct response_metadata {
-  std::string request_id;                  // body `requestId` or the X-Request-Id header
+  std::string request_id; // body `requestId` or the X-Request-Id header
   int http_status = 0;
   std::optional<std::int64_t> rate_limit_limit;     // X-RateLimit-Limit
   std::optional<std::int64_t> rate_limit_remaining; // X-RateLimit-Remaining
-  std::chrono::microseconds latency{0};    // from the call's start to the decoded report
-  int attempts = 0;                        // HTTP attempts made, retries included
-  bool connection_reused = false;          // the final attempt ran on a pooled connection
+  std::chrono::microseconds latency{0};             // from the call's start to the decoded report
+  int attempts = 0;                                 // HTTP attempts made, retries included
+  bool connection_reused = false;                   // the final attempt ran on a pooled connection
 };
 
 struct health_report {

@@ -32,11 +32,11 @@ struct timeout_options {
 
 /// The keep-alive connection pool.
 struct pool_options {
-  std::size_t max_connections = 4;       // open plus opening connections, at most
-  milliseconds idle_timeout{50'000};     // an idle connection older than this is closed (nginx: 75 s)
+  std::size_t max_connections = 4;   // open plus opening connections, at most
+  milliseconds idle_timeout{50'000}; // an idle connection older than this is closed (nginx: 75 s)
   milliseconds max_connection_age{600'000}; // a connection is not reused past this age
-  milliseconds acquire_timeout{30'000};  // waiting for a free connection when all are busy
-  bool reuse = true;                     // false: a fresh connection for every request
+  milliseconds acquire_timeout{30'000};     // waiting for a free connection when all are busy
+  bool reuse = true;                        // false: a fresh connection for every request
 };
 
 /// How the client-side limiter behaves when no token is available.
@@ -56,9 +56,9 @@ struct rate_limit_options {
 
 /// Retries of failed attempts (429, 500, 502, 503, 504 and network faults only).
 struct retry_options {
-  int max_retries = 2;                     // retries after the first attempt
-  milliseconds initial_backoff{500};       // first delay; doubles for each retry
-  milliseconds max_backoff{8'000};         // cap of the exponential delay
+  int max_retries = 2;                      // retries after the first attempt
+  milliseconds initial_backoff{500};        // first delay; doubles for each retry
+  milliseconds max_backoff{8'000};          // cap of the exponential delay
   std::chrono::seconds max_retry_after{60}; // a longer Retry-After fails at once instead of waiting
 };
 
@@ -71,9 +71,10 @@ struct client_options {
   rate_limit_options rate_limit;
   retry_options retry;
   std::string user_agent = "talkory-cpp/0.1";
-  bool allow_insecure_http = false;             // http:// base URLs are refused unless true
-  std::size_t max_response_body = 1024 * 1024;  // bytes; larger responses fail with response_too_large
-  std::size_t max_response_header = 16 * 1024;  // bytes of the status line and headers
+  bool allow_insecure_http = false; // http:// base URLs are refused unless true
+  std::size_t max_response_body =
+      1024 * 1024; // bytes; larger responses fail with response_too_large
+  std::size_t max_response_header = 16 * 1024; // bytes of the status line and headers
 
   /// Options from TALKORY_API_KEY and (if set) TALKORY_BASE_URL; other fields keep defaults.
   static client_options from_env();

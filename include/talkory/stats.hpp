@@ -9,17 +9,17 @@ struct client_stats {
   std::uint64_t calls_started = 0;
   std::uint64_t calls_succeeded = 0;
   std::uint64_t calls_failed = 0;
-  std::uint64_t requests = 0;               // HTTP requests written
-  std::uint64_t requests_on_reused = 0;     // ... on a connection that had served a request before
-  std::uint64_t connections_opened = 0;     // TCP connections established
-  std::uint64_t handshakes_full = 0;        // TLS handshakes without session resumption
-  std::uint64_t handshakes_resumed = 0;     // TLS handshakes that resumed an earlier session
-  std::uint64_t stale_retries = 0;          // requests replayed once because a pooled connection was dead
-  std::uint64_t retries = 0;                // retry attempts (backoff followed)
-  std::uint64_t pool_waits = 0;             // acquisitions that had to wait for a connection
-  std::uint64_t rate_limit_waits = 0;       // calls that waited for a limiter token
-  std::uint64_t connections_idle = 0;       // now idle in the pool
-  std::uint64_t connections_active = 0;     // now lent to a call or being opened
+  std::uint64_t requests = 0;           // HTTP requests written
+  std::uint64_t requests_on_reused = 0; // ... on a connection that had served a request before
+  std::uint64_t connections_opened = 0; // TCP connections established
+  std::uint64_t handshakes_full = 0;    // TLS handshakes without session resumption
+  std::uint64_t handshakes_resumed = 0; // TLS handshakes that resumed an earlier session
+  std::uint64_t stale_retries = 0;    // requests replayed once because a pooled connection was dead
+  std::uint64_t retries = 0;          // retry attempts (backoff followed)
+  std::uint64_t pool_waits = 0;       // acquisitions that had to wait for a connection
+  std::uint64_t rate_limit_waits = 0; // calls that waited for a limiter token
+  std::uint64_t connections_idle = 0; // now idle in the pool
+  std::uint64_t connections_active = 0; // now lent to a call or being opened
 };
 
 } // namespace talkory

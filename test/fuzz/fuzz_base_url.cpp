@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!ep) {
     const auto& e = ep.error();
     check(e.code == talkory::errc::invalid_options, "parse_base_url error is not invalid_options");
-    check(!e.message.empty() && e.message.size() <= 600, "parse_base_url message is not bounded", e.message);
+    check(!e.message.empty() && e.message.size() <= 600, "parse_base_url message is not bounded",
+          e.message);
     for (const char c : e.message) {
       const auto u = static_cast<unsigned char>(c);
       check(u >= 0x20 && u != 0x7f, "parse_base_url message has a control character", e.message);
@@ -57,14 +58,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   check(ep->tls || allow_insecure_http, "http:// accepted without allow_insecure_http");
-  check(!ep->host.empty() && is_token_text(ep->host), "endpoint.host is empty or not token text", ep->host);
+  check(!ep->host.empty() && is_token_text(ep->host), "endpoint.host is empty or not token text",
+        ep->host);
   check(ep->port >= 1, "endpoint.port is 0");
   check(is_token_text(ep->host_header), "endpoint.host_header is not token text", ep->host_header);
   const bool ipv6 = ep->host.find(':') != std::string::npos;
   std::string expected_host_header = ipv6 ? "[" + ep->host + "]" : ep->host;
   if (ep->port != (ep->tls ? 443 : 80))
     expected_host_header += ":" + std::to_string(ep->port);
-  check(ep->host_header == expected_host_header, "endpoint.host_header is not host[:port]", ep->host_header);
+  check(ep->host_header == expected_host_header, "endpoint.host_header is not host[:port]",
+        ep->host_header);
   const auto& prefix = ep->path_prefix;
   check(prefix.empty() || (prefix.front() == '/' && prefix.back() != '/'),
         "endpoint.path_prefix is not \"\" or \"/...\" without a trailing slash", prefix);
@@ -79,12 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "endpoint.target is malformed", target);
 
   // The request the client sends, serialised as on the wire.
-  auto request = talkory::detail::make_get_request(*ep, "/v1/health/llm", "tk_live_fuzz", "talkory-fuzz");
+  auto request =
+      talkory::detail::make_get_request(*ep, "/v1/health/llm", "tk_live_fuzz", "talkory-fuzz");
   std::ostringstream wire;
   wire << request;
   const std::string bytes = wire.str();
   check(bytes.starts_with("GET " + target + " HTTP/1.1\r\n"), "request line is malformed", bytes);
-  check(bytes.find("\r\nHost: " + ep->host_header + "\r\n") != std::string::npos, "Host header is malformed",
-        bytes);
+  check(bytes.find("\r\nHost: " + ep->host_header + "\r\n") != std::string::npos,
+        "Host header is malformed", bytes);
   return 0;
 }

@@ -29,8 +29,11 @@ inline bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto u = static_cast<unsigned char>(s[i]);
-    std::size_t n = u < 0x80 ? 1 : u >= 0xc2 && u < 0xe0 ? 2 : u >= 0xe0 && u < 0xf0 ? 3
-                                 : u >= 0xf0 && u < 0xf5 ? 4 : 0;
+    std::size_t n = u < 0x80                ? 1
+                    : u >= 0xc2 && u < 0xe0 ? 2
+                    : u >= 0xe0 && u < 0xf0 ? 3
+                    : u >= 0xf0 && u < 0xf5 ? 4
+                                            : 0;
     if (n == 0 || i + n > s.size())
       return false;
     for (std::size_t k = 1; k < n; ++k)
@@ -82,8 +85,10 @@ inline void check_api_error(const talkory::api_error& e, int http_status) {
   check(e.body_snippet.size() <= 256 + 3, "api_error.body_snippet is not bounded", e.body_snippet);
   check(is_log_safe(e.message), "api_error.message is not one line of UTF-8", e.message);
   check(is_log_safe(e.request_id), "api_error.request_id is not one line of UTF-8", e.request_id);
-  check(is_log_safe(e.server_code), "api_error.server_code is not one line of UTF-8", e.server_code);
-  check(is_log_safe(e.body_snippet), "api_error.body_snippet is not one line of UTF-8", e.body_snippet);
+  check(is_log_safe(e.server_code), "api_error.server_code is not one line of UTF-8",
+        e.server_code);
+  check(is_log_safe(e.body_snippet), "api_error.body_snippet is not one line of UTF-8",
+        e.body_snippet);
   if (e.retry_after)
     check(e.retry_after->count() >= 0 && e.retry_after->count() <= 86'400,
           "api_error.retry_after out of [0, 1 day]");

@@ -35,16 +35,18 @@ std::string header_value(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   // Mostly the statuses the codec distinguishes, sometimes any three-digit status.
-  static constexpr unsigned common[] = {200, 201, 204, 299, 301, 302, 400, 401, 402, 403, 404,
-                                        413, 429, 500, 502, 503, 504, 100, 0,   999};
-  const unsigned status = in.ConsumeBool() ? in.PickValueInArray(common) : in.ConsumeIntegralInRange(0u, 999u);
+  static constexpr unsigned common[] = {200, 201, 204, 299, 301, 302, 400, 401, 402, 403,
+                                        404, 413, 429, 500, 502, 503, 504, 100, 0,   999};
+  const unsigned status =
+      in.ConsumeBool() ? in.PickValueInArray(common) : in.ConsumeIntegralInRange(0u, 999u);
 
   http_response response{};
   response.result(status);
   response.version(11);
   // Each header present or not; a present header may be empty.
-  static constexpr const char* names[] = {"X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                                          "Retry-After", "Location", "Content-Type"};
+  static constexpr const char* names[] = {
+      "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+      "Retry-After",  "Location",          "Content-Type"};
   const std::uint8_t present = in.ConsumeIntegral<std::uint8_t>();
   for (std::size_t i = 0; i < std::size(names); ++i)
     if (present & (1u << i))
@@ -57,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(status >= 200 && status <= 299, "a report was decoded from a non-2xx response");
     check(report->meta.http_status == expected_status, "report.meta.http_status is wrong");
     check(report->meta.request_id.size() <= 64 + 3, "report.meta.request_id is not bounded");
-    check(talkory_fuzz::is_log_safe(report->meta.request_id), "report.meta.request_id is not log safe");
+    check(talkory_fuzz::is_log_safe(report->meta.request_id),
+          "report.meta.request_id is not log safe");
     if (report->meta.rate_limit_limit)
       check(*report->meta.rate_limit_limit >= 0, "negative X-RateLimit-Limit");
     if (report->meta.rate_limit_remaining)
@@ -77,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The pipeline decodes every non-2xx response as an error; decode any status here.
   const auto error = talkory::detail::decode_error_response(response);
   talkory_fuzz::check_api_error(error, expected_status);
-  check(error.origin == talkory::error_origin::server, "decode_error_response origin is not server");
+  check(error.origin == talkory::error_origin::server,
+        "decode_error_response origin is not server");
   return 0;
 }

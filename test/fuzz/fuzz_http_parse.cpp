@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const talkory::client_options defaults{};
   http::response_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(defaults.max_response_header, UINT32_MAX)));
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(defaults.max_response_header, UINT32_MAX)));
   parser.body_limit(defaults.max_response_body);
 
   // What http::read does: append what arrived to the buffer, let the parser consume what it can.

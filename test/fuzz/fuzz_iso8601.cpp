@@ -38,7 +38,8 @@ void fuzz_iso8601(std::string_view text) {
   if (ymd.year() >= year{0} && ymd.year() <= year{9999}) {
     const std::string printed = talkory::format_iso8601(*t);
     const auto again = talkory::detail::parse_iso8601(printed);
-    check(again && *again == *t, "format_iso8601 does not round-trip through parse_iso8601", printed);
+    check(again && *again == *t, "format_iso8601 does not round-trip through parse_iso8601",
+          printed);
   }
 }
 
@@ -46,7 +47,8 @@ void fuzz_retry_after(std::string_view text, system_clock::time_point now) {
   const auto delay = talkory::detail::parse_retry_after(text, now);
   if (!delay)
     return;
-  check(delay->count() >= 0 && delay->count() <= 86'400, "parse_retry_after out of [0, 1 day]", text);
+  check(delay->count() >= 0 && delay->count() <= 86'400, "parse_retry_after out of [0, 1 day]",
+        text);
   const auto v = trim(text);
   if (!v.empty() && v.front() >= '0' && v.front() <= '9') {
     std::int64_t expected = -1;
@@ -61,8 +63,7 @@ void fuzz_header_integer(std::string_view text) {
   const auto v = trim(text);
   std::int64_t expected = -1;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), expected);
-  const bool all_digits =
-      !v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos;
+  const bool all_digits = !v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos;
   const bool representable = all_digits && ec == std::errc{} && end == v.data() + v.size();
   check(value.has_value() == representable, "parse_header_integer accepts/refuses wrongly", text);
   if (value)
@@ -77,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // (a plausible clock, not an adversarial one: the server controls the header, not the clock).
   const auto now = in.ConsumeBool()
                        ? system_clock::now()
-                       : system_clock::time_point{seconds{in.ConsumeIntegralInRange<std::int64_t>(
-                             0, 7'258'118'400)}};
+                       : system_clock::time_point{
+                             seconds{in.ConsumeIntegralInRange<std::int64_t>(0, 7'258'118'400)}};
   const std::string text = in.ConsumeRemainingBytesAsString();
   fuzz_iso8601(text);
   fuzz_retry_after(text, now);

@@ -70,8 +70,9 @@ BOOST_AUTO_TEST_CASE(error_response_with_retry_after_in_year_9999_has_none) {
 // path "x/y", and the endpoint's request target became "x/y/v1/health/llm" (or, here, the
 // absolute-form "http://i/v2/v1/health/llm", which a proxy would forward to host "i").
 BOOST_AUTO_TEST_CASE(base_url_path_not_starting_with_slash_is_refused) {
-  for (const std::string_view url : {"https://[::2]http://i/v2", "https://api.talkory.ai:443evil.example/v1",
-                                     "https://api.talkory.ai:8443x", "http://127.0.0.1:8080x/prefix"}) {
+  for (const std::string_view url :
+       {"https://[::2]http://i/v2", "https://api.talkory.ai:443evil.example/v1",
+        "https://api.talkory.ai:8443x", "http://127.0.0.1:8080x/prefix"}) {
     const auto ep = talkory::detail::parse_base_url(url, true);
     BOOST_TEST_CONTEXT(url) {
       BOOST_TEST(!ep.has_value());
@@ -82,7 +83,8 @@ BOOST_AUTO_TEST_CASE(base_url_path_not_starting_with_slash_is_refused) {
     }
   }
   // Still accepted: an empty path and a path starting with '/'.
-  for (const std::string_view url : {"https://[::2]", "https://[::2]:8443/v2/", "https://api.talkory.ai:443"}) {
+  for (const std::string_view url :
+       {"https://[::2]", "https://[::2]:8443/v2/", "https://api.talkory.ai:443"}) {
     const auto ep = talkory::detail::parse_base_url(url, false);
     BOOST_TEST_CONTEXT(url) {
       BOOST_TEST(ep.has_value());

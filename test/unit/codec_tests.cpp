@@ -703,8 +703,8 @@ BOOST_AUTO_TEST_CASE(report_summary_shows_unknown_statuses_raw) {
 BOOST_AUTO_TEST_CASE(report_summary_cannot_forge_log_lines) {
   talkory::health_report report;
   report.status = talkory::health_status::degraded;
-  report.providers = {{"gpt\r\nFAKE: injected", talkory::provider_status::unknown,
-                       "x\ny" + std::string(500, 'z')}};
+  report.providers = {
+      {"gpt\r\nFAKE: injected", talkory::provider_status::unknown, "x\ny" + std::string(500, 'z')}};
   std::ostringstream out;
   out << report;
   BOOST_TEST(out.str().find('\n') == std::string::npos);

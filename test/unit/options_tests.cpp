@@ -57,7 +57,7 @@ std::string refusal(const client_options& o) {
 
 // Sets (or, with nullopt, unsets) an environment variable for one test and restores it after.
 class scoped_env {
- public:
+public:
   scoped_env(const char* name, std::optional<std::string> value) : name_(name) {
     if (const char* old = std::getenv(name))
       old_ = old;
@@ -67,7 +67,7 @@ class scoped_env {
   scoped_env(const scoped_env&) = delete;
   scoped_env& operator=(const scoped_env&) = delete;
 
- private:
+private:
   void set(const std::optional<std::string>& value) {
     if (value)
       ::setenv(name_, value->c_str(), 1);

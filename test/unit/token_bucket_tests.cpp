@@ -1,4 +1,5 @@
-// token_bucket arithmetic with explicit time points: burst, return of tokens, pause, observe_remaining.
+// token_bucket arithmetic with explicit time points: burst, return of tokens, pause,
+// observe_remaining.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -56,8 +57,9 @@ BOOST_AUTO_TEST_CASE(never_grants_more_than_the_burst_within_any_window) {
     while (bucket.try_take(now))
       grants.push_back(now);
   for (std::size_t i = 0; i < grants.size(); ++i) {
-    const auto in_window = std::count_if(grants.begin() + static_cast<std::ptrdiff_t>(i), grants.end(),
-                                         [&](time_point g) { return g < grants[i] + 60s; });
+    const auto in_window =
+        std::count_if(grants.begin() + static_cast<std::ptrdiff_t>(i), grants.end(),
+                      [&](time_point g) { return g < grants[i] + 60s; });
     BOOST_TEST(in_window <= 30);
   }
   BOOST_TEST(grants.size() == 300u); // and the long-run rate is the configured one
