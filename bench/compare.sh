@@ -12,10 +12,11 @@ if [ ! -x "$bench" ]; then
 fi
 
 scenarios=(
-  "--requests 2000 --concurrency 8 --connections 4"
-  "--requests 2000 --concurrency 8 --connections 4 --no-reuse"
-  "--requests 2000 --concurrency 1 --connections 1"
-  "--requests 2000 --concurrency 64 --connections 16"
+  "--requests 10000 --concurrency 1 --connections 4"
+  "--requests 10000 --concurrency 1 --connections 4 --no-reuse"
+  "--requests 10000 --concurrency 8 --connections 4"
+  "--requests 10000 --concurrency 8 --connections 4 --no-reuse"
+  "--requests 10000 --concurrency 64 --connections 16"
 )
 
 echo "| scenario | calls/s | p50 µs | p99 µs | CPU µs/call | TLS handshakes (full/resumed) | reused % | peak RSS kB | errors |"
