@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -286,6 +287,78 @@ BOOST_AUTO_TEST_CASE(idle_connection_with_unsolicited_bytes_is_not_reused) {
   BOOST_REQUIRE(second.has_value());
   BOOST_TEST(second->has_value(), test::why(*second));
   BOOST_TEST(peers.size() == 2u); // the tainted connection was dropped, a fresh one used
+  acceptor.close();
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_closes_the_connection_and_the_reconnect_is_resumed) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  auto opts = test::unthrottled(server);
+  opts.pool.idle_timeout = 20ms;
+  client c(ioc.get_executor(), opts);
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value());
+  // Let the idle connection outlive the pool's idle timeout (the behaviour under test is time).
+  asio::steady_timer idle(ioc, 50ms);
+  idle.async_wait([](boost::system::error_code) {});
+  test::run_bounded(ioc);
+  ioc.restart();
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
+  BOOST_TEST(!r->meta.connection_reused);
+  BOOST_TEST(server.counters().connections_accepted == 2u);
+  BOOST_TEST(c.stats().handshakes_resumed == 1u);
+  BOOST_TEST(c.stats().stale_retries == 0u); // dropped by the client, not discovered dead
+}
+
+BOOST_AUTO_TEST_CASE(pool_acquire_timeout_carries_the_last_connect_error) {
+  // A TCP peer that hangs up on its first connection and then accepts but never speaks TLS.
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  std::vector<std::shared_ptr<asio::ip::tcp::socket>> held;
+  int accepted = 0;
+  std::function<void()> accept_next = [&] {
+    auto peer = std::make_shared<asio::ip::tcp::socket>(ioc);
+    acceptor.async_accept(*peer, [&, peer](boost::system::error_code ec) {
+      if (ec)
+        return;
+      if (++accepted == 1)
+        peer->close();
+      else
+        held.push_back(peer);
+      accept_next();
+    });
+  };
+  accept_next();
+  testing::mock_server ca_source;
+  client_options opts;
+  opts.api_key = testing::mock_server_options::demo_key_value;
+  opts.base_url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  opts.tls.ca_pem = ca_source.ca_pem();
+  opts.rate_limit.enabled = false;
+  opts.retry.max_retries = 0;
+  opts.pool.max_connections = 1;
+  opts.pool.acquire_timeout = 100ms;
+  opts.timeouts.handshake = 2s;
+  client c(ioc.get_executor(), opts);
+
+  std::optional<result<health_report>> first; // the peer hangs up during the handshake
+  c.async_health([&](result<health_report> r) { first.emplace(std::move(r)); });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return first.has_value(); }));
+  BOOST_REQUIRE(!first->has_value());
+  BOOST_TEST(first->error().code == errc::connection_lost);
+
+  test::cancellable_call holder; // takes the only slot and hangs in the handshake
+  holder.start(c);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return accepted == 2; }));
+  std::optional<result<health_report>> waiter;
+  c.async_health([&](result<health_report> r) { waiter.emplace(std::move(r)); });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return waiter.has_value(); }));
+  BOOST_REQUIRE(!waiter->has_value());
+  BOOST_TEST(waiter->error().code == errc::timeout);
+  BOOST_TEST(waiter->error().message.find("last connection attempt failed") != std::string::npos,
+             waiter->error().message);
+  holder.cancel();
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return holder.completions > 0; }));
   acceptor.close();
 }
 
