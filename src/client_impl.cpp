@@ -82,13 +82,27 @@ client_impl::client_impl(asio::any_io_executor ex, client_options options)
   random_state_ = (std::uint64_t{rd()} << 32) ^ rd();
 }
 
-client_impl::call_limits client_impl::limits_for(const call_options& o) const {
+result<client_impl::call_limits> client_impl::limits_for(const call_options& o) const {
+  for (const auto& [value, name] :
+       {std::pair{o.timeout, "timeout"}, std::pair{o.attempt_timeout, "attempt_timeout"},
+        std::pair{o.connect_timeout, "connect_timeout"},
+        std::pair{o.handshake_timeout, "handshake_timeout"}})
+    if (value && value->count() <= 0)
+      return std::unexpected(client_error(errc::invalid_options, std::string("call_options::") +
+                                                                     name + " must be positive"));
+  if (o.max_retries && *o.max_retries < 0)
+    return std::unexpected(
+        client_error(errc::invalid_options, "call_options::max_retries must not be negative"));
+
   call_limits l;
   l.started = clock::now();
-  l.total = o.timeout.value_or(options_.timeouts.total);
-  l.attempt = std::min(o.attempt_timeout.value_or(options_.timeouts.attempt), l.total);
+  l.timeouts = options_.timeouts;
+  l.timeouts.total = o.timeout.value_or(l.timeouts.total);
+  l.timeouts.attempt = std::min(o.attempt_timeout.value_or(l.timeouts.attempt), l.timeouts.total);
+  l.timeouts.connect = o.connect_timeout.value_or(l.timeouts.connect);
+  l.timeouts.handshake = o.handshake_timeout.value_or(l.timeouts.handshake);
   l.max_retries = o.max_retries.value_or(options_.retry.max_retries);
-  l.deadline = l.started + l.total;
+  l.deadline = l.started + l.timeouts.total;
   return l;
 }
 
@@ -125,6 +139,12 @@ void client_impl::start_health(call_options options,
     return complete_later(executor_, std::move(handler),
                           result<health_report>(std::unexpected(*options_error_)));
   }
+  auto limits = limits_for(options);
+  if (!limits) {
+    ++counters_.calls_failed;
+    return complete_later(executor_, std::move(handler),
+                          result<health_report>(std::unexpected(std::move(limits.error()))));
+  }
   auto call = register_call();
   if (!call) {
     ++counters_.calls_failed;
@@ -148,7 +168,7 @@ void client_impl::start_health(call_options options,
 
   auto work = asio::make_work_guard(asio::get_associated_executor(handler, executor_));
   asio::co_spawn(
-      call->strand, run_health(call, limits_for(options)),
+      call->strand, run_health(call, *limits),
       asio::bind_cancellation_slot(
           call->signal.slot(),
           [self = shared_from_this(), call, h = std::move(handler),
@@ -210,8 +230,8 @@ client_impl::perform(const call_state& call, const request_spec& spec, const cal
       co_return fail(std::move(e), attempt - 1);
     }
 
-    const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.attempt);
-    auto r = co_await attempt_once(request, attempt_deadline);
+    const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
+    auto r = co_await attempt_once(request, attempt_deadline, limits);
     if (r) {
       r->attempts = attempt;
       co_return r;
@@ -221,7 +241,7 @@ client_impl::perform(const call_state& call, const request_spec& spec, const cal
     api_error error = std::move(r.error());
     if (error.code == errc::timeout && clock::now() >= limits.deadline)
       error.message +=
-          " (the call's overall deadline of " + seconds_text(limits.total) + " passed)";
+          " (the call's overall deadline of " + seconds_text(limits.timeouts.total) + " passed)";
     if (!error.request_id.empty())
       last_request_id = error.request_id;
     else
@@ -251,7 +271,8 @@ client_impl::perform(const call_state& call, const request_spec& spec, const cal
 }
 
 asio::awaitable<result<pipeline_response>> client_impl::attempt_once(const http_request& request,
-                                                                     clock::time_point deadline) {
+                                                                     clock::time_point deadline,
+                                                                     const call_limits& limits) {
   const auto acquire_deadline = std::min(deadline, clock::now() + options_.pool.acquire_timeout);
   auto [pool_ec, lease, waited] = co_await pool_->async_acquire(acquire_deadline, use_tuple);
   if (waited)
@@ -275,7 +296,7 @@ asio::awaitable<result<pipeline_response>> client_impl::attempt_once(const http_
   for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
     if (!reused) {
-      auto opened = co_await open_connection(deadline);
+      auto opened = co_await open_connection(deadline, limits.timeouts);
       if (!opened)
         co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
       lease.reset(std::move(*opened));
@@ -316,10 +337,10 @@ asio::awaitable<result<pipeline_response>> client_impl::attempt_once(const http_
 }
 
 asio::awaitable<result<std::unique_ptr<connection>>>
-client_impl::open_connection(clock::time_point deadline) {
+client_impl::open_connection(clock::time_point deadline, const timeout_options& timeouts) {
   auto conn = std::make_unique<connection>(executor_, tls_);
   auto resume = pool_->session();
-  auto opened = co_await conn->open(endpoint_, options_.timeouts, deadline, std::move(resume));
+  auto opened = co_await conn->open(endpoint_, timeouts, deadline, std::move(resume));
   if (!opened) {
     pool_->note_connect_error(opened.error());
     co_return std::unexpected(std::move(opened.error()));

@@ -75,12 +75,12 @@ private:
   struct call_limits {
     clock::time_point started;
     clock::time_point deadline;
-    std::chrono::milliseconds total;
-    std::chrono::milliseconds attempt;
+    timeout_options timeouts; // the client's, with the call's overrides
     int max_retries;
   };
 
-  call_limits limits_for(const call_options& options) const;
+  /// The bounds of one call, or why its call_options are invalid.
+  result<call_limits> limits_for(const call_options& options) const;
   void close_calls();
   std::shared_ptr<call_state> register_call();
   void unregister_call(std::uint64_t id);
@@ -92,10 +92,10 @@ private:
   perform(const call_state& call, const request_spec& spec, const call_limits& limits);
   /// One attempt, including the single transparent replay on a fresh connection when a pooled
   /// connection turns out to have been closed by the server while idle.
-  boost::asio::awaitable<result<pipeline_response>> attempt_once(const http_request& request,
-                                                                 clock::time_point deadline);
+  boost::asio::awaitable<result<pipeline_response>>
+  attempt_once(const http_request& request, clock::time_point deadline, const call_limits& limits);
   boost::asio::awaitable<result<std::unique_ptr<connection>>>
-  open_connection(clock::time_point deadline);
+  open_connection(clock::time_point deadline, const timeout_options& timeouts);
   void learn_from(const http_response& response, const api_error* error);
   double next_unit_random();
 

@@ -84,10 +84,13 @@ struct client_options {
 };
 
 /// Per-call overrides; an empty field keeps the client's value.
+/// Each set duration must be positive (otherwise the call fails with errc::invalid_options).
 struct call_options {
-  std::optional<milliseconds> timeout;         // overrides timeouts.total
-  std::optional<milliseconds> attempt_timeout; // overrides timeouts.attempt
-  std::optional<int> max_retries;              // overrides retry.max_retries
+  std::optional<milliseconds> timeout;           // overrides timeouts.total
+  std::optional<milliseconds> attempt_timeout;   // overrides timeouts.attempt
+  std::optional<milliseconds> connect_timeout;   // overrides timeouts.connect
+  std::optional<milliseconds> handshake_timeout; // overrides timeouts.handshake
+  std::optional<int> max_retries;                // overrides retry.max_retries (>= 0)
 };
 
 /// Prints the options with the key redacted.
