@@ -145,42 +145,110 @@ void client_impl::start_health(call_options options,
     return complete_later(executor_, std::move(handler),
                           result<health_report>(std::unexpected(std::move(limits.error()))));
   }
+  const bool coalescible = options_.coalesce_concurrent_calls && !options.timeout &&
+                           !options.attempt_timeout && !options.connect_timeout &&
+                           !options.handshake_timeout && !options.max_retries;
+  if (coalescible) {
+    std::shared_ptr<flight> current;
+    {
+      std::lock_guard lock(calls_mutex_);
+      current = shared_flight_.lock();
+    }
+    if (current && subscribe(current, handler))
+      return;
+  }
+
   auto call = register_call();
   if (!call) {
     ++counters_.calls_failed;
     return complete_later(executor_, std::move(handler),
                           result<health_report>(std::unexpected(cancelled_error())));
   }
+  auto f = std::make_shared<flight>(call);
+  subscribe(f, handler);
+  if (coalescible) {
+    std::lock_guard lock(calls_mutex_);
+    shared_flight_ = f;
+  }
+  asio::co_spawn(call->strand, run_health(call, *limits),
+                 asio::bind_cancellation_slot(
+                     call->signal.slot(),
+                     [self = shared_from_this(), f](std::exception_ptr e, result<health_report> r) {
+                       self->unregister_call(f->call->id);
+                       if (e)
+                         r = std::unexpected(client_error(
+                             errc::invalid_response, "internal error while handling the response"));
+                       self->deliver(*f, r);
+                     }));
+}
 
-  // The caller may cancel from its own executor; the request is re-emitted on the call's strand,
-  // where the coroutine's awaited operation can safely be cancelled. Any cancellation type is
-  // treated as terminal: a half-done call cannot be resumed.
+bool client_impl::subscribe(const std::shared_ptr<flight>& f,
+                            asio::any_completion_handler<client::health_signature>& handler) {
+  std::unique_lock lock(f->mutex);
+  if (f->done || f->cancelling)
+    return false;
+  const auto id = f->next_subscriber++;
+  // The caller may cancel from its own executor; leaving is handled under the flight's mutex and,
+  // for the last subscriber, re-emitted on the call's strand where the awaited operation can
+  // safely be cancelled. Any cancellation type is treated as terminal.
   auto slot = asio::get_associated_cancellation_slot(handler);
   if (slot.is_connected())
-    slot.assign([call](asio::cancellation_type type) {
+    // Weak references: the slot lives in the caller's frame, which the flight owns through the
+    // caller's handler; strong ones would make a cycle that leaks if the context is destroyed.
+    slot.assign([weak_self = weak_from_this(), weak_flight = std::weak_ptr(f),
+                 id](asio::cancellation_type type) {
       if (type == asio::cancellation_type::none)
         return;
-      asio::post(call->strand, [call] {
-        call->cancelled = true;
-        call->signal.emit(asio::cancellation_type::terminal);
-      });
+      auto self = weak_self.lock();
+      auto fl = weak_flight.lock();
+      if (self && fl)
+        self->unsubscribe(fl, id);
     });
-
   auto work = asio::make_work_guard(asio::get_associated_executor(handler, executor_));
-  asio::co_spawn(
-      call->strand, run_health(call, *limits),
-      asio::bind_cancellation_slot(
-          call->signal.slot(),
-          [self = shared_from_this(), call, h = std::move(handler),
-           work = std::move(work)](std::exception_ptr e, result<health_report> r) mutable {
-            self->unregister_call(call->id);
-            if (e)
-              r = std::unexpected(client_error(errc::invalid_response,
-                                               "internal error while handling the response"));
-            ++(r ? self->counters_.calls_succeeded : self->counters_.calls_failed);
-            complete_now(self->executor_, std::move(h), std::move(r));
-            work.reset();
-          }));
+  f->subscribers.push_back(flight::subscriber{id, std::move(handler), std::move(work)});
+  return true;
+}
+
+void client_impl::unsubscribe(const std::shared_ptr<flight>& f, std::uint64_t subscriber_id) {
+  std::unique_lock lock(f->mutex);
+  if (f->done)
+    return;
+  auto it =
+      std::find_if(f->subscribers.begin(), f->subscribers.end(),
+                   [subscriber_id](const flight::subscriber& s) { return s.id == subscriber_id; });
+  if (it == f->subscribers.end())
+    return;
+  if (f->subscribers.size() > 1) {
+    // Others still wait for the shared request: this caller alone leaves, at once.
+    auto leaving = std::move(*it);
+    f->subscribers.erase(it);
+    lock.unlock();
+    ++counters_.calls_failed;
+    complete_later(executor_, std::move(leaving.handler),
+                   result<health_report>(std::unexpected(cancelled_error())));
+    return;
+  }
+  f->cancelling = true;
+  lock.unlock();
+  auto call = f->call;
+  asio::post(call->strand, [call] {
+    call->cancelled = true;
+    call->signal.emit(asio::cancellation_type::terminal);
+  });
+}
+
+void client_impl::deliver(flight& f, const result<health_report>& r) {
+  std::list<flight::subscriber> subscribers;
+  {
+    std::lock_guard lock(f.mutex);
+    f.done = true;
+    subscribers = std::move(f.subscribers);
+  }
+  for (auto& s : subscribers) {
+    ++(r ? counters_.calls_succeeded : counters_.calls_failed);
+    complete_now(executor_, std::move(s.handler), r);
+    s.work.reset();
+  }
 }
 
 asio::awaitable<result<health_report>> client_impl::run_health(std::shared_ptr<call_state> call,

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -34,6 +36,26 @@ struct call_state {
   boost::asio::cancellation_signal signal;
   bool cancelled = false; // touched on `strand` only
   std::uint64_t id = 0;
+};
+
+/// The request behind one or more callers (several only with coalesce_concurrent_calls). Its
+/// result goes to every subscriber still present; a subscriber that cancels leaves at once,
+/// and the request itself is cancelled when its last subscriber cancels.
+struct flight {
+  struct subscriber {
+    std::uint64_t id;
+    boost::asio::any_completion_handler<client::health_signature> handler;
+    boost::asio::executor_work_guard<boost::asio::any_completion_executor> work;
+  };
+
+  explicit flight(std::shared_ptr<call_state> c) : call(std::move(c)) {}
+  std::shared_ptr<call_state> call;
+
+  std::mutex mutex;                  // guards the fields below; never held while a handler runs
+  std::list<subscriber> subscribers; // a list: work guards cannot be move-assigned
+  std::uint64_t next_subscriber = 0;
+  bool done = false;       // the result was handed out
+  bool cancelling = false; // the last subscriber cancelled: nobody may join any more
 };
 
 /// A request as the pipeline sees it: generic, so that each endpoint is a thin typed wrapper.
@@ -82,6 +104,12 @@ private:
   /// The bounds of one call, or why its call_options are invalid.
   result<call_limits> limits_for(const call_options& options) const;
   void close_calls();
+  /// Adds the caller to `f` (false when `f` no longer takes subscribers) and wires its
+  /// cancellation slot to leave it.
+  bool subscribe(const std::shared_ptr<flight>& f,
+                 boost::asio::any_completion_handler<client::health_signature>& handler);
+  void unsubscribe(const std::shared_ptr<flight>& f, std::uint64_t subscriber_id);
+  void deliver(flight& f, const result<health_report>& r);
   std::shared_ptr<call_state> register_call();
   void unregister_call(std::uint64_t id);
 
@@ -112,6 +140,7 @@ private:
   bool closed_ = false;
   std::uint64_t next_call_id_ = 0;
   std::unordered_map<std::uint64_t, std::weak_ptr<call_state>> calls_;
+  std::weak_ptr<flight> shared_flight_; // the flight coalescing callers may join
   std::uint64_t random_state_;
 };
 

@@ -72,6 +72,10 @@ struct client_options {
   retry_options retry;
   std::string user_agent = "talkory-cpp/0.1";
   bool allow_insecure_http = false; // http:// base URLs are refused unless true
+  /// Single-flight: a call made while another call without call_options overrides is in flight
+  /// (and itself without overrides) shares that call's request and result instead of sending
+  /// its own. Off by default: each call is then its own request, counted by the rate limiter.
+  bool coalesce_concurrent_calls = false;
   std::size_t max_response_body =
       1024 * 1024; // bytes; larger responses fail with response_too_large
   std::size_t max_response_header = 16 * 1024; // bytes of the status line and headers
