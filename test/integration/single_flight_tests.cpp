@@ -1,4 +1,8 @@
 // Opt-in single-flight: concurrent calls share one request and its result.
+#include <atomic>
+
+#include <boost/asio/thread_pool.hpp>
+
 #include "fixture.hpp"
 
 namespace asio = boost::asio;
@@ -97,6 +101,23 @@ BOOST_AUTO_TEST_CASE(the_request_is_cancelled_when_its_last_subscriber_cancels) 
   ioc.restart();
   auto r = test::one_call(ioc, c); // a new flight, on a fresh connection
   BOOST_TEST(r.has_value(), test::why(r));
+}
+
+BOOST_AUTO_TEST_CASE(coalescing_on_a_four_thread_pool_completes_every_call_once) {
+  testing::mock_server server(test::generous_server());
+  asio::thread_pool threads(4);
+  client c(threads.get_executor(), coalescing(server));
+  constexpr int calls = 200;
+  std::atomic<int> ok{0}, completions{0};
+  for (int i = 0; i < calls; ++i)
+    c.async_health([&](result<health_report> r) {
+      ok += r.has_value();
+      ++completions;
+    });
+  threads.join();
+  BOOST_TEST(completions.load() == calls);
+  BOOST_TEST(ok.load() == calls);
+  BOOST_TEST(server.counters().requests <= static_cast<std::uint64_t>(calls));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
