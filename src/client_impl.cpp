@@ -15,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "cancellation_state.hpp"
 #include "completion.hpp"
 #include "retry_policy.hpp"
 #include "tls_context.hpp"
@@ -41,14 +42,6 @@ api_error cancelled_error() {
   return client_error(errc::cancelled,
                       "the call was cancelled (by its caller, or because the client was shut down "
                       "or destroyed)");
-}
-
-// A cancellation emitted after one stage's operation completed but before the coroutine resumed
-// reaches no operation: Asio only records it in the coroutine's cancellation state, so each stage
-// looks there before starting the next one.
-asio::awaitable<bool> cancellation_requested() {
-  const auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 std::string seconds_text(milliseconds d) {

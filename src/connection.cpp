@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cancellation_state.hpp"
 #include "transport_errors.hpp"
 
 namespace talkory::detail {
@@ -83,13 +84,6 @@ resolve_bounded(const std::string& host, std::uint16_t port,
   };
   co_return co_await asio::async_initiate<decltype(use_tuple), resolve_race::signature>(
       std::move(initiation), use_tuple);
-}
-
-// A cancellation emitted between two steps (after one completed, before the next started) is only
-// recorded in the coroutine's cancellation state: look there before each step.
-asio::awaitable<bool> cancellation_requested() {
-  const auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 std::string verify_failure_detail(SSL* ssl) {

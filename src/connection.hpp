@@ -69,7 +69,6 @@ public:
   std::size_t requests_served() const noexcept { return requests_served_; }
   clock::time_point opened_at() const noexcept { return opened_at_; }
   clock::time_point last_used() const noexcept { return last_used_; }
-  const std::string& peer() const noexcept { return peer_; }
 
 private:
   using ssl_stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
