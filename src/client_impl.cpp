@@ -239,7 +239,7 @@ void client_impl::deliver(flight& f, const result<health_report>& r) {
   }
   for (auto& s : subscribers) {
     ++(r ? counters_.calls_succeeded : counters_.calls_failed);
-    complete_now(executor_, std::move(s.handler), r);
+    complete_later(executor_, std::move(s.handler), r);
     s.work.reset();
   }
 }
@@ -451,7 +451,7 @@ void client_impl::start_shutdown(asio::any_completion_handler<client::shutdown_s
   pool_->async_shutdown(
       options_.timeouts.shutdown,
       [self = shared_from_this(), h = std::move(handler), work = std::move(work)]() mutable {
-        complete_now(self->executor_, std::move(h));
+        complete_later(self->executor_, std::move(h));
         work.reset();
       });
 }
