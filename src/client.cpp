@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "client_impl.hpp"
+#include "health_endpoint.hpp"
 
 namespace talkory {
 
@@ -32,7 +33,7 @@ boost::asio::any_io_executor client::get_executor() const noexcept {
 
 void client::start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
                           boost::asio::any_completion_handler<health_signature> handler) {
-  impl->start_health(std::move(options), std::move(handler));
+  detail::start_health(impl, options, std::move(handler));
 }
 
 void client::start_shutdown(std::shared_ptr<detail::client_impl> impl,

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "base_url.hpp"
+#include "call_settings.hpp"
 #include "codec.hpp"
 
 namespace talkory {
@@ -97,7 +98,7 @@ std::optional<api_error> check_ca_file(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<api_error> validate_options(const client_options& o) {
+std::optional<api_error> check_options(const client_options& o, detail::endpoint* parsed) {
   if (o.api_key.empty())
     return invalid_options("api_key is empty: set client_options::api_key (or the TALKORY_API_KEY "
                            "environment variable) to your tk_live_ key from app.talkory.ai, "
@@ -107,8 +108,11 @@ std::optional<api_error> validate_options(const client_options& o) {
                            ": copy the key again, without surrounding whitespace (the key is "
                            "not shown here)");
 
-  if (auto endpoint = detail::parse_base_url(o.base_url, o.allow_insecure_http); !endpoint)
+  auto endpoint = detail::parse_base_url(o.base_url, o.allow_insecure_http);
+  if (!endpoint)
     return std::move(endpoint.error());
+  if (parsed)
+    *parsed = std::move(*endpoint);
 
   if (auto e = check_positive("timeouts.connect", o.timeouts.connect))
     return e;
@@ -217,11 +221,19 @@ client_options client_options::from_env() {
 }
 
 std::optional<api_error> client_options::validate() const {
-  auto error = validate_options(*this);
+  return detail::validate_options(*this, nullptr);
+}
+
+namespace detail {
+
+std::optional<api_error> validate_options(const client_options& options, endpoint* parsed) {
+  auto error = check_options(options, parsed);
   if (error)
-    error->message = redact_key(std::move(error->message), api_key);
+    error->message = redact_key(std::move(error->message), options.api_key);
   return error;
 }
+
+} // namespace detail
 
 std::ostream& operator<<(std::ostream& os, const client_options& o) {
   const auto bool_text = [](bool b) { return b ? "true" : "false"; };

@@ -21,6 +21,7 @@ namespace talkory {
 namespace detail {
 class client_impl;
 class client_owner;
+struct client_access;
 } // namespace detail
 
 /// Copies share one connection pool, rate limiter and statistics. When the last copy is
@@ -82,6 +83,7 @@ public:
   boost::asio::any_io_executor get_executor() const noexcept;
 
 private:
+  friend struct detail::client_access;
   static void start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
                            boost::asio::any_completion_handler<health_signature> handler);
   static void start_shutdown(std::shared_ptr<detail::client_impl> impl,

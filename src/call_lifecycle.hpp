@@ -1,0 +1,84 @@
+// The one path every call takes, whatever its endpoint: initiation, single-flight, the pipeline
+// under one deadline, decoding, and delivery to each subscriber exactly once.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <utility>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "api_endpoint.hpp"
+#include "client_errors.hpp"
+#include "client_impl.hpp"
+#include "completion.hpp"
+#include "single_flight.hpp"
+
+namespace talkory::detail {
+
+template <class T>
+boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
+                                           const api_endpoint<T>* ep,
+                                           std::shared_ptr<call_state> call, call_limits limits) {
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  auto r = co_await impl->pipeline().perform(*call, ep->request, limits);
+  if (!r)
+    co_return std::unexpected(std::move(r.error()));
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      call_limits::clock::now() - limits.started);
+  auto decoded = ep->decode(*r, latency);
+  if (!decoded)
+    decoded.error().attempts = r->attempts;
+  co_return decoded;
+}
+
+/// Starts a call of `ep` (a definition with static storage duration: it keys single-flight).
+/// Completes `handler` exactly once, on its associated executor, never inside this call.
+template <class T>
+void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>& ep,
+                const call_options& options,
+                boost::asio::any_completion_handler<void(result<T>)> handler) {
+  auto& counters = impl->counters();
+  const auto& executor = impl->executor();
+  ++counters.calls_started;
+  auto fail_now = [&](api_error e) {
+    ++counters.calls_failed;
+    complete_later(executor, std::move(handler), result<T>(std::unexpected(std::move(e))));
+  };
+  if (impl->options_error())
+    return fail_now(*impl->options_error());
+  auto limits = resolve_call(impl->options(), options, call_limits::clock::now());
+  if (!limits)
+    return fail_now(std::move(limits.error()));
+
+  // A call made after shutdown must not join a flight still winding down.
+  const bool coalescible = impl->options().coalesce_concurrent_calls && has_no_overrides(options);
+  if (coalescible && !impl->registry().closed())
+    if (auto current = impl->flights().template current<T>(&ep); current && current->join(handler))
+      return;
+
+  auto call = impl->registry().open(executor);
+  if (!call)
+    return fail_now(cancelled_error());
+  auto f = std::make_shared<flight<T>>(call, counters, executor);
+  f->join(handler); // a fresh flight always takes its first subscriber
+  if (coalescible)
+    impl->flights().set(&ep, f);
+  boost::asio::co_spawn(
+      call->strand, run_call<T>(impl, &ep, call, *limits),
+      boost::asio::bind_cancellation_slot(
+          call->signal.slot(), [impl, f](std::exception_ptr e, result<T> r) {
+            impl->registry().finish(f->call()->id);
+            if (e) // nothing in the pipeline throws by design; never let it escape the loop
+              r = std::unexpected(client_error(errc::invalid_response,
+                                               "internal error while handling the response"));
+            f->deliver(std::move(r));
+          }));
+}
+
+} // namespace talkory::detail

@@ -1,0 +1,40 @@
+// One call in flight: the strand its coroutine runs on and the signal that stops it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace talkory::detail {
+
+/// Cancellation requests (from its callers, or from the client's destruction) are posted to
+/// `strand` and re-emitted on `signal`, which the call's coroutine is bound to.
+///
+/// What a cancellation means: every type (terminal, partial, total) is treated as terminal, at
+/// any stage, and the call completes with errc::cancelled. That is sound for Asio's "total" (no
+/// side effects) because every endpoint the API has is idempotent and side-effect free (GET); an
+/// endpoint with side effects would have to stop honouring partial/total once its bytes were
+/// written.
+struct call_state {
+  explicit call_state(boost::asio::any_io_executor ex) : strand(boost::asio::make_strand(ex)) {}
+
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  boost::asio::cancellation_signal signal;
+  bool cancelled = false; // touched on `strand` only
+  std::uint64_t id = 0;
+
+  /// From any thread: the call stops at its current or next step.
+  static void stop(std::shared_ptr<call_state> call) {
+    auto& strand = call->strand;
+    boost::asio::post(strand, [call = std::move(call)] {
+      call->cancelled = true;
+      call->signal.emit(boost::asio::cancellation_type::terminal);
+    });
+  }
+};
+
+} // namespace talkory::detail

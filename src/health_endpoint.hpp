@@ -1,0 +1,17 @@
+// GET /v1/health/llm: the definition of the health endpoint, and how a client starts it.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <talkory/client.hpp>
+
+namespace talkory::detail {
+
+class client_impl;
+
+void start_health(const std::shared_ptr<client_impl>& impl, const call_options& options,
+                  boost::asio::any_completion_handler<client::health_signature> handler);
+
+} // namespace talkory::detail

@@ -1,0 +1,205 @@
+// The generic request pipeline: limiter -> pool -> connection -> response, with retries under one
+// deadline, the stale-connection replay, and learning from the server's rate-limit headers.
+#include "request_pipeline.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "cancellation_state.hpp"
+#include "client_errors.hpp"
+#include "retry_policy.hpp"
+
+namespace talkory::detail {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using clock = call_limits::clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string seconds_text(milliseconds d) {
+  if (d.count() % 1000 == 0)
+    return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+// A failure after which a non-idempotent request must not be sent again: its bytes may have
+// reached the server and been acted on, and no answer says otherwise.
+bool may_have_been_processed(const api_error& error) noexcept {
+  return error.http_status == 0 && error.code != errc::connection_failed &&
+         error.code != errc::tls_error && error.code != errc::rate_limited;
+}
+
+} // namespace
+
+asio::awaitable<result<pipeline_response>>
+request_pipeline::perform(const call_state& call, const request_spec& spec,
+                          const call_limits& limits) const {
+  const auto& options = *p_.options;
+  const auto request = make_get_request(p_.origin, spec.path, options.api_key, options.user_agent);
+  auto fail = [](api_error e, int attempts) {
+    e.attempts = attempts;
+    return result<pipeline_response>(std::unexpected(std::move(e)));
+  };
+  std::string last_request_id;
+
+  for (int attempt = 1;; ++attempt) {
+    auto [limit_ec, waited] = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
+    if (call.cancelled || limit_ec == errc::cancelled)
+      co_return fail(cancelled_error(), attempt - 1);
+    if (waited)
+      ++p_.counters->rate_limit_waits;
+    if (limit_ec) {
+      auto e = client_error(
+          errc::rate_limited,
+          "the client-side rate limit (" + std::to_string(options.rate_limit.requests_per_window) +
+              " requests per " + seconds_text(options.rate_limit.window) +
+              ") has no request slot free before the call's deadline; slow down or allow a "
+              "longer timeout");
+      e.request_id = last_request_id;
+      co_return fail(std::move(e), attempt - 1);
+    }
+
+    const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
+    auto r = co_await attempt_once(request, spec.idempotent, attempt_deadline, limits);
+    if (r) {
+      r->attempts = attempt;
+      co_return r;
+    }
+    if (call.cancelled)
+      co_return fail(cancelled_error(), attempt);
+    api_error error = std::move(r.error());
+    if (error.code == errc::timeout && clock::now() >= limits.deadline)
+      error.message +=
+          " (the call's overall deadline of " + seconds_text(limits.timeouts.total) + " passed)";
+    if (!error.request_id.empty())
+      last_request_id = error.request_id;
+    else
+      error.request_id = last_request_id;
+
+    if (!spec.idempotent && may_have_been_processed(error))
+      co_return fail(std::move(error), attempt);
+    const auto decision =
+        decide_retry(options.retry, error, attempt, limits.max_retries, p_.random());
+    if (decision.retry_after_too_long) {
+      error.message += "; the server asks to retry after " +
+                       std::to_string(error.retry_after.value_or(std::chrono::seconds{0}).count()) +
+                       " s, longer than retry.max_retry_after: not waiting";
+      co_return fail(std::move(error), attempt);
+    }
+    if (!decision.retry)
+      co_return fail(std::move(error), attempt);
+    if (clock::now() + decision.delay >= limits.deadline) {
+      error.message += "; no time is left for another attempt before the call's deadline";
+      co_return fail(std::move(error), attempt);
+    }
+
+    ++p_.counters->retries;
+    asio::steady_timer backoff(co_await asio::this_coro::executor, decision.delay);
+    co_await backoff.async_wait(use_tuple);
+    if (call.cancelled)
+      co_return fail(cancelled_error(), attempt);
+  }
+}
+
+asio::awaitable<result<pipeline_response>>
+request_pipeline::attempt_once(const http_request& request, bool idempotent,
+                               clock::time_point deadline, const call_limits& limits) const {
+  const auto& options = *p_.options;
+  const auto acquire_deadline = std::min(deadline, clock::now() + options.pool.acquire_timeout);
+  auto [pool_ec, lease, waited] = co_await p_.pool->async_acquire(acquire_deadline, use_tuple);
+  if (waited)
+    ++p_.counters->pool_waits;
+  if (pool_ec == errc::timeout) {
+    auto e = client_error(errc::timeout,
+                          "no pooled connection became free in time (pool.max_connections = " +
+                              std::to_string(options.pool.max_connections) + ")");
+    if (auto last = p_.pool->last_connect_error()) {
+      e.message += "; the last connection attempt failed: " + last->message;
+      e.cause = last->cause;
+    }
+    co_return std::unexpected(std::move(e));
+  }
+  if (pool_ec)
+    co_return std::unexpected(cancelled_error());
+  const bool cancelled_meanwhile = co_await cancellation_requested();
+  if (cancelled_meanwhile)
+    co_return std::unexpected(cancelled_error()); // the lease frees the slot
+
+  for (bool replayed = false;;) {
+    const bool reused = lease.get() != nullptr;
+    if (!reused) {
+      auto opened = co_await open_connection(deadline, limits.timeouts);
+      if (!opened)
+        co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
+      lease.reset(std::move(*opened));
+      const bool cancelled_while_opening = co_await cancellation_requested();
+      if (cancelled_while_opening)
+        co_return std::unexpected(cancelled_error()); // the lease discards the connection
+    }
+    ++p_.counters->requests;
+    if (reused)
+      ++p_.counters->requests_on_reused;
+    auto out = co_await lease.get()->exchange(request, deadline, options.max_response_header,
+                                              options.max_response_body);
+    if (out.response) {
+      // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.
+      if (!reused && lease.get()->is_tls())
+        if (auto session = lease.get()->session())
+          p_.pool->save_session(std::move(session));
+      lease.give_back(out.keep_alive);
+      const auto status = out.response->result_int();
+      if (status >= 200 && status < 300) {
+        learn_from(*out.response, nullptr);
+        co_return pipeline_response{std::move(*out.response), 0, reused};
+      }
+      auto error = decode_error_response(*out.response);
+      learn_from(*out.response, &error);
+      co_return std::unexpected(std::move(error));
+    }
+    // A server may close an idle keep-alive connection just as it is reused: if not a byte of
+    // the response came, the request was not processed and is replayed once on a fresh one.
+    // Only an idempotent request: its bytes may have arrived all the same.
+    if (idempotent && reused && !replayed && !out.response_started &&
+        out.error.code == errc::connection_lost) {
+      replayed = true;
+      ++p_.counters->stale_retries;
+      lease.reset(nullptr);
+      continue;
+    }
+    co_return std::unexpected(std::move(out.error)); // the lease discards the connection
+  }
+}
+
+asio::awaitable<result<std::unique_ptr<connection>>>
+request_pipeline::open_connection(clock::time_point deadline,
+                                  const timeout_options& timeouts) const {
+  auto conn = std::make_unique<connection>(p_.executor, p_.tls);
+  auto resume = p_.pool->session();
+  auto opened = co_await conn->open(p_.origin, timeouts, deadline, std::move(resume));
+  if (!opened) {
+    p_.pool->note_connect_error(opened.error());
+    co_return std::unexpected(std::move(opened.error()));
+  }
+  ++p_.counters->connections_opened;
+  if (conn->is_tls())
+    ++(conn->session_resumed() ? p_.counters->handshakes_resumed : p_.counters->handshakes_full);
+  co_return conn;
+}
+
+void request_pipeline::learn_from(const http_response& response, const api_error* error) const {
+  // A 429's Retry-After is the server's precise word on when the key may send again; without
+  // one, X-RateLimit-Remaining tells how much of the window is left.
+  if (error && error->http_status == 429 && error->retry_after) {
+    p_.limiter->pause_for(std::chrono::duration_cast<milliseconds>(*error->retry_after));
+    return;
+  }
+  if (auto remaining = parse_header_integer(response["X-RateLimit-Remaining"]))
+    p_.limiter->observe_remaining(*remaining);
+}
+
+} // namespace talkory::detail

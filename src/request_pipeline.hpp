@@ -1,0 +1,78 @@
+// The generic request pipeline: limiter -> pool -> connection -> response, with retries under one
+// deadline, the stale-connection replay, and learning from the server's rate-limit headers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <talkory/options.hpp>
+#include <talkory/result.hpp>
+
+#include "base_url.hpp"
+#include "call_settings.hpp"
+#include "call_state.hpp"
+#include "codec.hpp"
+#include "connection_pool.hpp"
+#include "rate_limiter.hpp"
+#include "stats_counters.hpp"
+#include "unit_random.hpp"
+
+namespace talkory::detail {
+
+/// What an endpoint sends. An idempotent request may be replayed or retried after its bytes may
+/// have reached the server; a non-idempotent one only when the server answered that it did not
+/// process it (429, 5xx) or before a byte of it was written.
+struct request_spec {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  std::string path; // below the base URL's prefix, e.g. "/v1/health/llm"
+  std::string body;
+  bool idempotent = true;
+};
+
+/// A 2xx answer, as the pipeline hands it to an endpoint's decoder.
+struct pipeline_response {
+  http_response response;
+  int attempts = 0;
+  bool connection_reused = false; // the final attempt ran on a pooled connection
+};
+
+/// Everything the pipeline works with, owned by the client. Thread-safe: each call runs its own
+/// coroutine on its own strand, and the shared parts (limiter, pool, counters) are themselves.
+struct pipeline_parts {
+  boost::asio::any_io_executor executor;
+  const client_options* options = nullptr;
+  endpoint origin;
+  std::shared_ptr<boost::asio::ssl::context> tls; // null for plain http
+  std::shared_ptr<rate_limiter> limiter;
+  std::shared_ptr<connection_pool> pool;
+  stats_counters* counters = nullptr;
+  unit_random random; // jitter for backoff
+};
+
+class request_pipeline {
+public:
+  explicit request_pipeline(pipeline_parts parts) : p_(std::move(parts)) {}
+
+  /// Runs on the call's strand. A non-2xx answer is decoded into its api_error here.
+  boost::asio::awaitable<result<pipeline_response>>
+  perform(const call_state& call, const request_spec& spec, const call_limits& limits) const;
+
+private:
+  /// One attempt, with the single transparent replay on a fresh connection when a pooled one
+  /// turns out to have been closed by the server while idle.
+  boost::asio::awaitable<result<pipeline_response>>
+  attempt_once(const http_request& request, bool idempotent,
+               call_limits::clock::time_point deadline, const call_limits& limits) const;
+  boost::asio::awaitable<result<std::unique_ptr<connection>>>
+  open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts) const;
+  void learn_from(const http_response& response, const api_error* error) const;
+
+  pipeline_parts p_;
+};
+
+} // namespace talkory::detail

@@ -1,0 +1,149 @@
+// Single-flight: the callers that share one request in flight, each with its own deadline and
+// cancellation; and the board of flights that new callers may join.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+
+#include <talkory/result.hpp>
+
+#include "call_state.hpp"
+#include "client_errors.hpp"
+#include "completion.hpp"
+#include "stats_counters.hpp"
+#include "waiter_queue.hpp"
+
+namespace talkory::detail {
+
+/// The request behind one or more callers. Every call goes through one: a call that shares
+/// nothing is a flight with a single subscriber. Subscribers wait in a waiter_queue on the call's
+/// strand; one that cancels (any cancellation type) or whose deadline passes leaves at once, and
+/// the request itself is stopped when its last subscriber leaves. The result goes to every
+/// subscriber still present, and to any that joined just as it was handed out.
+template <class T>
+class flight : public std::enable_shared_from_this<flight<T>> {
+public:
+  using signature = void(result<T>);
+  using handler_type = boost::asio::any_completion_handler<signature>;
+
+  flight(std::shared_ptr<call_state> call, stats_counters& counters,
+         boost::asio::any_io_executor completion_executor)
+      : call_(std::move(call)), counters_(&counters), executor_(std::move(completion_executor)),
+        subscribers_(call_->strand,
+                     [this](handler_type h, leave_reason why) { left(std::move(h), why); }) {}
+
+  /// From any thread: adds the caller unless the flight was handed out or abandoned (then the
+  /// handler is left with the caller, who starts a flight of its own). Subscribers have no
+  /// deadline of their own: only calls without overrides share a flight, so every subscriber's
+  /// deadline is the same total from a later start, and the request's (its first caller's)
+  /// deadline ends the flight first.
+  bool join(handler_type& handler) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!accepting_)
+        return false;
+      ++members_;
+    }
+    auto self = this->shared_from_this();
+    auto w = subscribers_.make_waiter(std::shared_ptr<queue_type>(self, &subscribers_),
+                                      std::move(handler));
+    boost::asio::dispatch(call_->strand, [self, w = std::move(w)]() mutable {
+      if (self->result_)
+        self->finish(w.take(), *self->result_);
+      else
+        self->subscribers_.push(std::move(w), queue_type::time_point::max());
+    });
+    return true;
+  }
+
+  /// On the call's strand, once: the result for everyone still subscribed.
+  void deliver(result<T> r) {
+    {
+      std::lock_guard lock(mutex_);
+      accepting_ = false;
+    }
+    result_.emplace(std::move(r));
+    while (auto h = subscribers_.pop())
+      finish(std::move(*h), *result_);
+    if (abandoned_)
+      finish(std::move(*std::exchange(abandoned_, std::nullopt)), *result_);
+  }
+
+  const std::shared_ptr<call_state>& call() const noexcept { return call_; }
+
+private:
+  using queue_type = waiter_queue<signature>;
+
+  void finish(handler_type h, const result<T>& r) {
+    ++(r ? counters_->calls_succeeded : counters_->calls_failed);
+    complete_later(executor_, std::move(h), r);
+  }
+
+  // On the strand: a subscriber cancelled or ran out of time before the result came. The last
+  // one stops the request and, instead of completing at once, waits for it to wind down, so that
+  // when its handler runs the pool and limiter are consistent again; it then gets the request's
+  // own result (cancelled, or the answer if that won the race).
+  void left(handler_type h, leave_reason why) {
+    {
+      std::lock_guard lock(mutex_);
+      if (--members_ == 0 && accepting_) {
+        accepting_ = false; // nobody may join a request that is being stopped
+        abandoned_.emplace(std::move(h));
+      }
+    }
+    if (abandoned_) {
+      call_state::stop(call_);
+      return;
+    }
+    finish(std::move(h),
+           std::unexpected(why == leave_reason::cancelled
+                               ? cancelled_error()
+                               : client_error(errc::timeout, "the call's deadline passed while it "
+                                                             "waited for the request it shares")));
+  }
+
+  std::shared_ptr<call_state> call_;
+  stats_counters* counters_;
+  boost::asio::any_io_executor executor_;
+
+  std::mutex mutex_; // guards the two fields below, read by joiners on their own threads
+  bool accepting_ = true;
+  std::size_t members_ = 0; // joined and not yet left (pending pushes included)
+
+  queue_type subscribers_;                // on the call's strand
+  std::optional<result<T>> result_;       // on the call's strand, set once by deliver()
+  std::optional<handler_type> abandoned_; // on the call's strand: the last one to leave
+};
+
+/// The flight each endpoint's coalescing callers may join. Thread-safe.
+class flight_board {
+public:
+  template <class T>
+  std::shared_ptr<flight<T>> current(const void* endpoint_key) {
+    std::lock_guard lock(mutex_);
+    auto it = flights_.find(endpoint_key);
+    if (it == flights_.end())
+      return nullptr;
+    return std::static_pointer_cast<flight<T>>(it->second.lock());
+  }
+
+  template <class T>
+  void set(const void* endpoint_key, const std::shared_ptr<flight<T>>& f) {
+    std::lock_guard lock(mutex_);
+    flights_[endpoint_key] = f;
+  }
+
+private:
+  std::mutex mutex_;
+  std::unordered_map<const void*, std::weak_ptr<void>> flights_;
+};
+
+} // namespace talkory::detail
