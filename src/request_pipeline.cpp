@@ -2,6 +2,8 @@
 // deadline, the stale-connection replay, and learning from the server's rate-limit headers.
 #include "request_pipeline.hpp"
 
+#include <optional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -46,6 +48,7 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     return result<pipeline_response>(std::unexpected(std::move(e)));
   };
   std::string last_request_id;
+  std::optional<api_error> last_error; // of the previous attempt, kept for a refused retry
 
   for (int attempt = 1;; ++attempt) {
     auto [limit_ec, waited] = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
@@ -53,6 +56,13 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
       co_return fail(cancelled_error(), attempt - 1);
     if (waited)
       ++p_.counters->rate_limit_waits;
+    if (limit_ec && last_error) {
+      // A pause (the server's own Remaining: 0) may cut the retries short, but the answer the
+      // caller needs is still the server's error, not the limiter's.
+      last_error->message += "; not retried: the client-side rate limit has no request slot "
+                             "free before the call's deadline";
+      co_return fail(std::move(*last_error), attempt - 1);
+    }
     if (limit_ec) {
       auto e = client_error(
           errc::rate_limited,
@@ -99,6 +109,7 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     }
 
     ++p_.counters->retries;
+    last_error = std::move(error);
     asio::steady_timer backoff(co_await asio::this_coro::executor, decision.delay);
     co_await backoff.async_wait(use_tuple);
     if (call.cancelled)

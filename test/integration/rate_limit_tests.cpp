@@ -109,4 +109,37 @@ BOOST_AUTO_TEST_CASE(disabled_limiter_lets_everything_through) {
   BOOST_TEST(c.stats().rate_limit_waits == 0u);
 }
 
+// A server error carrying X-RateLimit-Remaining: 0 pauses the limiter for a window; the retry
+// then cannot get a token before the deadline. The final error must still be the server's own
+// (code, status, request id), not a client-side rate_limited with HTTP status 0.
+BOOST_AUTO_TEST_CASE(a_limiter_pause_never_hides_the_servers_error) {
+  struct scenario {
+    int status;
+    const char* code;
+  };
+  for (const auto& [status, code] : {scenario{503, "service_unavailable"},
+                                      scenario{500, "internal_error"},
+                                      scenario{429, "rate_limited"}}) {
+    testing::mock_server server(test::generous_server());
+    asio::io_context ioc;
+    auto opts = test::options_for(server);
+    opts.retry.initial_backoff = std::chrono::milliseconds(5);
+    client c(ioc.get_executor(), opts);
+    server.script(status,
+                  std::string(R"({"error":{"code":")") + code + R"(","message":"m","status":)" +
+                      std::to_string(status) + R"(,"requestId":"req_server1"}})",
+                  {{"X-RateLimit-Remaining", "0"}, {"X-RateLimit-Limit", "30"}});
+    call_options co;
+    co.timeout = std::chrono::seconds(2);
+    auto r = test::one_call(ioc, c, co);
+    BOOST_REQUIRE(!r.has_value());
+    BOOST_TEST(talkory::to_string(r.error().code) == code);
+    BOOST_TEST(r.error().http_status == status);
+    BOOST_TEST(r.error().origin == error_origin::server);
+    BOOST_TEST(r.error().request_id == "req_server1");
+    BOOST_TEST(r.error().attempts == 1);
+    BOOST_TEST(server.counters().requests == 1u);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
