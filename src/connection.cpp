@@ -9,7 +9,6 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -169,7 +168,20 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
           error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), peer_,
           timeouts.handshake));
     tls_->set_verify_mode(asio::ssl::verify_peer);
-    tls_->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+    // OpenSSL checks the name during chain verification, so a mismatch is reported as
+    // "hostname mismatch" / "IP address mismatch". Never the subject CN: only the SAN names the
+    // host (RFC 6125), and a certificate without one must not pass on its CN.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+                                               X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const bool name_set = ep.host_is_ip_literal()
+                              ? X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str()) == 1
+                              : X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0) == 1;
+    if (!name_set)
+      co_return std::unexpected(transport_error(
+          transport_stage::handshake,
+          error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), peer_,
+          timeouts.handshake));
     if (resume)
       SSL_set_session(ssl, resume.get());
 

@@ -26,6 +26,9 @@ result<std::shared_ptr<ssl::context>> make_tls_context(const tls_options& tls) {
                    ssl::context::no_compression);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  // Level 2 explicitly, whatever the system's default: no RSA/DH keys under 2048 bits, no
+  // SHA-1 signatures, no SSLv3-era ciphers.
+  SSL_CTX_set_security_level(native, 2);
   // Sessions are kept by the connection pool (one per origin), not by OpenSSL's internal cache.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   ctx->set_verify_mode(ssl::verify_peer);

@@ -177,7 +177,8 @@ pem_identity make_leaf_certificate(certificate_kind kind, const pem_identity& ca
   add_extension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");
   add_extension(cert.get(), issuer, NID_ext_key_usage, "serverAuth");
-  add_extension(cert.get(), issuer, NID_subject_alt_name, alt_names);
+  if (kind != certificate_kind::cn_only) // RFC 6125: the SAN, never the CN, names the host
+    add_extension(cert.get(), issuer, NID_subject_alt_name, alt_names);
   add_extension(cert.get(), issuer, NID_subject_key_identifier, "hash");
   add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
   sign(cert.get(), issuer, issuer_key);

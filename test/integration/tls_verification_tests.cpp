@@ -74,4 +74,39 @@ BOOST_AUTO_TEST_CASE(plain_http_needs_an_explicit_opt_in) {
   BOOST_TEST(r.has_value());
 }
 
+api_error call_by_name_expecting_failure(testing::mock_server& server) {
+  asio::io_context ioc;
+  auto opts = test::options_for(server);
+  opts.base_url = "https://localhost:" + std::to_string(server.port());
+  client c(ioc.get_executor(), opts);
+  auto r = test::one_call(ioc, c);
+  BOOST_REQUIRE(!r.has_value());
+  return r.error();
+}
+
+// OpenSSL accepts a certificate without subjectAltName when its subject CN matches the host,
+// unless told never to look at the subject: the SAN alone names the host (RFC 6125).
+BOOST_AUTO_TEST_CASE(a_certificate_naming_the_host_only_in_its_cn_is_refused) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::cn_only));
+  auto e = call_by_name_expecting_failure(server);
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(e.message.find("hostname mismatch") != std::string::npos, e.message);
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_host_name_is_reported_as_hostname_mismatch) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::wrong_host));
+  auto e = call_by_name_expecting_failure(server);
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(e.message.find("hostname mismatch") != std::string::npos, e.message);
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_ip_address_is_reported_as_ip_address_mismatch) {
+  testing::mock_server server(with_certificate(testing::certificate_kind::wrong_host));
+  auto e = call_expecting_failure(server, server.ca_pem());
+  BOOST_TEST(e.code == errc::tls_error);
+  BOOST_TEST(e.message.find("IP address mismatch") != std::string::npos, e.message);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

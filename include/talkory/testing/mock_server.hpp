@@ -16,6 +16,7 @@ enum class certificate_kind {
   expired,     // signed by the CA, but its validity ended in the past
   wrong_host,  // signed by the CA, but issued for wrong-host.invalid only
   self_signed, // issued for 127.0.0.1 and localhost, signed by itself rather than the CA
+  cn_only,     // signed by the CA, subject CN=localhost but no subjectAltName at all
 };
 
 /// An API key the server knows.
