@@ -103,6 +103,12 @@ std::optional<api_error> check_options(const client_options& o, detail::endpoint
     return invalid_options("api_key is empty: set client_options::api_key (or the TALKORY_API_KEY "
                            "environment variable) to your tk_live_ key from app.talkory.ai, "
                            "Settings > API Keys");
+  if (o.api_key.size() > client_options::max_api_key_length)
+    return invalid_options("api_key is " + std::to_string(o.api_key.size()) +
+                           " characters long, more than the " +
+                           std::to_string(client_options::max_api_key_length) +
+                           " accepted (a Talkory key is tk_live_ plus 32 characters): copy the "
+                           "key again (the key is not shown here)");
   if (!detail::is_valid_api_key(o.api_key))
     return invalid_options("api_key contains " + bad_key_reason(o.api_key) +
                            ": copy the key again, without surrounding whitespace (the key is "

@@ -19,6 +19,7 @@ using std::chrono::milliseconds;
 struct tls_options {
   std::string ca_file; // PEM file of trusted CAs; empty = the system's default store
   std::string ca_pem;  // PEM text of trusted CAs (used in addition to ca_file when both are set)
+  // Either one, when set, replaces the system's store: only the CAs given here are trusted.
 };
 
 /// Bounds on every wait. Each is a maximum; zero is rejected by validation.
@@ -64,6 +65,8 @@ struct retry_options {
 
 struct client_options {
   std::string api_key;                             // tk_live_...; a secret, never printed
+  /// Longest api_key accepted (documented keys are "tk_live_" plus 32 characters).
+  static constexpr std::size_t max_api_key_length = 256;
   std::string base_url = "https://api.talkory.ai"; // scheme://host[:port][/prefix]
   tls_options tls;
   timeout_options timeouts;

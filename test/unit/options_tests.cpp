@@ -338,4 +338,17 @@ BOOST_AUTO_TEST_CASE(printing_a_key_with_a_line_break_neither_shows_it_nor_break
   BOOST_TEST(text.find('\n') == std::string::npos);
 }
 
+// A 64 KiB key made Beast throw while building the request ("internal error"): refused up front.
+BOOST_AUTO_TEST_CASE(an_overlong_key_is_refused_with_its_length_not_its_text) {
+  auto o = valid_options();
+  o.api_key = "tk_live_" + std::string(64 * 1024, 'a');
+  const auto message = refusal(o);
+  BOOST_TEST(contains(message, "more than the 256 accepted"), message);
+  BOOST_TEST(!contains(message, "aaaaaaaa"));
+  o.api_key = "tk_live_" + std::string(client_options::max_api_key_length - 8, 'a');
+  BOOST_TEST(!o.validate().has_value()); // the longest accepted key is accepted
+  o.api_key += 'a';
+  BOOST_TEST(o.validate().has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
