@@ -12,6 +12,7 @@
 #include "cancellation_state.hpp"
 #include "client_errors.hpp"
 #include "retry_policy.hpp"
+#include "secret_scrubber.hpp"
 
 namespace talkory::detail {
 
@@ -158,6 +159,7 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
     auto out = co_await lease.get()->exchange(request, deadline, options.max_response_header,
                                               options.max_response_body);
     if (out.response) {
+      scrub_secret(*out.response, options.api_key);
       // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.
       if (!reused && lease.get()->is_tls())
         if (auto session = lease.get()->session())
