@@ -64,13 +64,13 @@ void validate(const scripted_response& response) {
 
 } // namespace
 
-mock_state::mock_state(const mock_server_options& options)
-    : options_(options), providers_{{"gpt", "ok"},
-                                    {"claude", "ok"},
-                                    {"gemini", "ok"},
-                                    {"grok", "ok"},
-                                    {"perplexity", "ok"}},
-      random_(std::random_device{}()) {
+mock_state::mock_state(const mock_server_options& options, mock_state_sources sources)
+    : options_(options), sources_(std::move(sources)), providers_{{"gpt", "ok"},
+                                                                  {"claude", "ok"},
+                                                                  {"gemini", "ok"},
+                                                                  {"grok", "ok"},
+                                                                  {"perplexity", "ok"}},
+      random_(sources_.seed) {
   for (const auto& key : options.keys) {
     keys_.insert_or_assign(key.key, key);
   }
@@ -142,7 +142,7 @@ planned_response mock_state::respond(const request_facts& request) {
   }
 
   // A fixed window per key, opened by the first request after the previous one ended.
-  const auto now = clock::now();
+  const auto now = sources_.now();
   auto& window = windows_[key->first];
   if (window.used == 0 || now - window.start >= options_.rate_window) {
     window = {now, 0};
@@ -255,11 +255,11 @@ planned_response mock_state::health_with(header_list headers) {
 
 const std::string& mock_state::checked_at() {
   using namespace std::chrono;
-  const auto now = clock::now();
+  const auto now = sources_.now();
   if (!snapshot_ || now - snapshot_->taken >= options_.cache_window) {
     // A new snapshot always gets a later checkedAt, even within the same millisecond, so that
     // a test can tell snapshots apart without waiting.
-    auto wall = floor<milliseconds>(system_clock::now());
+    auto wall = floor<milliseconds>(sources_.wall_now());
     if (wall <= last_checked_at_) {
       wall = last_checked_at_ + milliseconds{1};
     }

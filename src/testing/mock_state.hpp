@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -40,9 +41,24 @@ struct planned_response {
   bool scripted = false;
 };
 
+/// Where mock_state reads time and randomness. The server uses the defaults; unit tests pass a
+/// manual clock and a fixed seed, so every decision is reproducible without sockets or sleeps.
+struct mock_state_sources {
+  /// Drives the rate windows and the cache window.
+  std::function<std::chrono::steady_clock::time_point()> now = [] {
+    return std::chrono::steady_clock::now();
+  };
+  /// Stamps a new snapshot's checkedAt.
+  std::function<std::chrono::system_clock::time_point()> wall_now = [] {
+    return std::chrono::system_clock::now();
+  };
+  /// Seeds the generator of request ids.
+  std::uint64_t seed = std::random_device{}();
+};
+
 class mock_state {
 public:
-  explicit mock_state(const mock_server_options& options);
+  explicit mock_state(const mock_server_options& options, mock_state_sources sources = {});
 
   // Control, from the tests' threads.
   void set_provider_status(const std::string& provider, const std::string& status);
@@ -84,6 +100,7 @@ private:
   const std::string& checked_at();
 
   const mock_server_options options_;
+  const mock_state_sources sources_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, mock_key> keys_;
   std::unordered_map<std::string, rate_window> windows_;

@@ -1,5 +1,6 @@
 // The keep-alive pool: reuse, bounds, stale connections, session resumption, teardown.
 #include <atomic>
+#include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -360,6 +361,28 @@ BOOST_AUTO_TEST_CASE(pool_acquire_timeout_carries_the_last_connect_error) {
   holder.cancel();
   BOOST_REQUIRE(test::run_until(ioc, [&] { return holder.completions > 0; }));
   acceptor.close();
+}
+
+// A call parked in the pool's queue owns, through its coroutine frame, the client and so the
+// pool: a cycle only the execution context's shutdown can break, as the limiter already does.
+BOOST_AUTO_TEST_CASE(destroying_the_context_with_a_call_queued_in_the_pool_leaks_nothing) {
+  testing::mock_server server(test::generous_server());
+  auto sentinel = std::make_shared<int>(0);
+  {
+    asio::io_context ioc;
+    auto opts = test::unthrottled(server);
+    opts.pool.max_connections = 1;
+    testing::scripted_response silent;
+    silent.inject = testing::fault::no_response;
+    server.script(silent);
+    client c(ioc.get_executor(), opts);
+    c.async_health([s = sentinel](result<health_report>) {}); // holds the only connection
+    c.async_health([s = sentinel](result<health_report>) {}); // waits in the pool
+    BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
+    ioc.poll();
+    BOOST_TEST(sentinel.use_count() == 3);
+  } // the client, then the io_context, without running it again
+  BOOST_TEST(sentinel.use_count() == 1); // both handlers (and their frames) were destroyed
 }
 
 BOOST_AUTO_TEST_SUITE_END()

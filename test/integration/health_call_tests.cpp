@@ -107,4 +107,26 @@ BOOST_AUTO_TEST_CASE(coroutine_on_another_io_context_resumes_on_its_own_executor
   BOOST_TEST(resumed_on_caller);
 }
 
+// health() is lazy: it must not depend on the handle it was called on still existing when the
+// awaitable finally runs (async_health with `deferred` does not), nor read another client that
+// took the destroyed one's place.
+BOOST_AUTO_TEST_CASE(health_awaitable_does_not_use_the_handle_after_it_is_gone) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  std::optional<client> c(std::in_place, ioc.get_executor(), test::unthrottled(server));
+  auto call = c->health();
+  c.reset();
+  auto bad = test::unthrottled(server);
+  bad.api_key.clear(); // a different client in the same storage: invalid options
+  c.emplace(ioc.get_executor(), bad);
+  std::optional<result<health_report>> got;
+  asio::co_spawn(ioc, std::move(call),
+                 [&](std::exception_ptr, result<health_report> r) { got.emplace(std::move(r)); });
+  test::run_bounded(ioc);
+  BOOST_REQUIRE(got.has_value());
+  BOOST_REQUIRE(!got->has_value());
+  BOOST_TEST(got->error().code == errc::cancelled, test::why(*got)); // the first client's fate
+  BOOST_TEST(server.counters().requests == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
