@@ -92,6 +92,23 @@ std::string verify_failure_detail(SSL* ssl) {
   return std::string(" (") + X509_verify_cert_error_string(result) + ")";
 }
 
+// Informational answers skipped before the final one; more means a broken or hostile server.
+constexpr int max_informational = 8;
+
+api_error invalid_informational_response(int status, const std::string& peer) {
+  api_error e;
+  e.code = errc::invalid_response;
+  e.origin = error_origin::server;
+  e.http_status = status;
+  e.message = status == 101 ? "the server at " + peer +
+                                  " switched protocols (HTTP 101), which "
+                                  "the Talkory API never does"
+                            : "the server at " + peer + " sent more than " +
+                                  std::to_string(max_informational - 1) +
+                                  " informational (1xx) answers before its response";
+  return e;
+}
+
 } // namespace
 
 connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls_ctx)
@@ -222,24 +239,38 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
     co_return out;
   }
 
-  beast::http::response_parser<beast::http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
-  parser.body_limit(max_body);
-  if (tls_)
-    std::tie(ec, std::ignore) = co_await beast::http::async_read(*tls_, buffer_, parser, use_tuple);
-  else
-    std::tie(ec, std::ignore) =
-        co_await beast::http::async_read(*plain_, buffer_, parser, use_tuple);
-  out.response_started = parser.got_some() || buffer_.size() > 0;
-  if (ec) {
-    out.error = transport_error(transport_stage::read, ec, peer_, bound);
-    co_return out;
+  // Informational answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110
+  // 15.2): each is read and skipped, at most max_informational of them, so a server cannot keep
+  // the client reading header blocks for ever within the deadline.
+  std::optional<beast::http::response_parser<beast::http::string_body>> parser;
+  for (int informational = 0;; ++informational) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
+    parser->body_limit(max_body);
+    if (tls_)
+      std::tie(ec, std::ignore) =
+          co_await beast::http::async_read(*tls_, buffer_, *parser, use_tuple);
+    else
+      std::tie(ec, std::ignore) =
+          co_await beast::http::async_read(*plain_, buffer_, *parser, use_tuple);
+    out.response_started = out.response_started || parser->got_some() || buffer_.size() > 0;
+    if (ec) {
+      out.error = transport_error(transport_stage::read, ec, peer_, bound);
+      co_return out;
+    }
+    const auto status = parser->get().result_int();
+    if (status < 100 || status >= 200)
+      break;
+    if (status == 101 || informational + 1 >= max_informational) {
+      out.error = invalid_informational_response(status, peer_);
+      co_return out;
+    }
   }
   tcp().expires_never();
   ++requests_served_;
   last_used_ = clock::now();
-  out.keep_alive = parser.get().keep_alive() && buffer_.size() == 0;
-  out.response = parser.release();
+  out.keep_alive = parser->get().keep_alive() && buffer_.size() == 0;
+  out.response = parser->release();
   co_return out;
 }
 
