@@ -98,9 +98,14 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
   return args;
 }
 
+// How long the polite TLS shutdown may add to --timeout: a server that ignores close_notify
+// cannot keep the process running for timeouts.shutdown (2 s by default) past the bound.
+constexpr std::chrono::milliseconds shutdown_margin{250};
+
 // --timeout bounds the whole call; the per-step bounds must not outlast it.
 void apply_timeout(talkory::timeout_options& timeouts, std::chrono::milliseconds total) {
   timeouts.total = total;
+  timeouts.shutdown = std::min(timeouts.shutdown, shutdown_margin);
   timeouts.attempt = std::min(timeouts.attempt, total);
   timeouts.connect = std::min(timeouts.connect, total);
   timeouts.handshake = std::min(timeouts.handshake, total);
