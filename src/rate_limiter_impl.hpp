@@ -236,11 +236,12 @@ void basic_rate_limiter<Timer>::pause_for(std::chrono::milliseconds delay) {
   auto& s = *state_;
   if (!s.options.enabled)
     return;
-  // The pause is measured from now, not from whenever the strand gets to it.
+  // The pause is measured from now, not from whenever the strand gets to it. Compared in
+  // milliseconds: converting a huge delay to the clock's nanoseconds would overflow.
   const auto t = s.now();
-  const auto until = delay >= time_point::max() - t
-                         ? time_point::max()
-                         : t + std::max(delay, std::chrono::milliseconds::zero());
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(time_point::max() - t);
+  const auto until =
+      delay >= room ? time_point::max() : t + std::max(delay, std::chrono::milliseconds::zero());
   boost::asio::post(s.strand, [self = this->shared_from_this(), until] {
     auto& st = *self->state_;
     if (st.stopped)

@@ -418,6 +418,21 @@ BOOST_AUTO_TEST_CASE(pause_for_is_measured_from_the_call_not_from_when_the_stran
   BOOST_TEST(granted(o));
 }
 
+BOOST_AUTO_TEST_CASE(an_endless_pause_saturates_and_refuses_everyone_at_once) {
+  // milliseconds::max() does not fit the clock's nanoseconds: it must mean "never", not wrap.
+  asio::io_context ioc;
+  auto limiter = make_limiter(ioc, limit(1, 1, 100ms));
+  outcome queued, later;
+  limiter->async_acquire(no_deadline, record(queued));
+  limiter->pause_for(milliseconds::max());
+  settle(ioc);
+  BOOST_TEST(granted(queued)); // initiated before the pause reached the strand
+  limiter->async_acquire(no_deadline, record(later));
+  settle(ioc);
+  BOOST_TEST(failed_with(later, errc::rate_limited)); // no token will ever come
+  BOOST_TEST(manual_clock(ioc).pending() == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_pause_past_a_queued_deadline_fails_that_waiter_at_once) {
   asio::io_context ioc;
   auto limiter = make_limiter(ioc, limit(1, 1, 100ms));
