@@ -25,7 +25,7 @@
 
 namespace talkory::detail {
 
-// Everything below except `stopped` (and the constants) is touched only on `strand`.
+// Everything below except `stopped` and the const members is touched only on `strand`.
 //
 // Invariant: a caller waits in `waiters` only while it can be granted strictly before its
 // deadline, assuming no new pause. The caller at position k gets its token at
@@ -33,7 +33,9 @@ namespace talkory::detail {
 // change as time passes or as the callers ahead take their tokens. So the invariant can only be
 // broken by what changes the bucket's schedule from outside: a pause (pause_for, or
 // observe_remaining(0)) or tokens the server says we do not have (observe_remaining). Only those
-// rescan the queue (expire_if, O(N) each time, and only when the schedule really changed).
+// rescan the queue (expire_if, O(N) each time, and only when the schedule really changed). An
+// event loop that runs later than the schedule is the one other way to miss a deadline: there
+// the waiter's own deadline timer ends it, with rate_limited too.
 template <class Timer>
 struct basic_rate_limiter<Timer>::state {
   using queue_type = waiter_queue<acquire_signature, Timer>;
@@ -62,7 +64,8 @@ struct basic_rate_limiter<Timer>::state {
   Timer timer;                         // the grant timer: when the head's token is due
   std::optional<time_point> armed_for; // expiry of the live grant wait, if any
   std::uint64_t timer_generation = 0;  // tells the live grant wait from superseded ones
-  // Declared last: waiters still parked at destruction go before the timer and the strand.
+  // Declared last: the queue's entries and their deadline timers go before the grant timer and
+  // the strand they use. (Parked handlers are owned by the pending deadline waits, not here.)
   queue_type waiters;
 
   // Can the caller who would stand at `position` be granted strictly before `deadline`? At the
