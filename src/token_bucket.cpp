@@ -84,9 +84,12 @@ time_point token_bucket::available_at(time_point now, std::size_t n) const {
   const std::size_t rounds = k / capacity_;
   time_point at = index < free ? t : *(first_away + static_cast<std::ptrdiff_t>(index - free));
   at = std::max(at, paused_until_);
-  for (std::size_t r = 0; r < rounds && at != time_point::max(); ++r)
-    at = add_sat(at, period_);
-  return at;
+  // rounds * period_, saturating, in O(1): the limiter asks this for every queued caller, so a
+  // loop over the rounds would make a queue of N callers cost O(N^2 / burst).
+  if (rounds == 0 || at == time_point::max())
+    return at;
+  const auto fit = static_cast<std::uintmax_t>((time_point::max() - at) / period_);
+  return rounds > fit ? time_point::max() : at + period_ * static_cast<std::int64_t>(rounds);
 }
 
 void token_bucket::pause_until(time_point until) {

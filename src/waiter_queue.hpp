@@ -7,6 +7,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -36,6 +37,12 @@ class waiter_queue;
 /// push(), then the pending wait of its deadline timer), and only strand code moves it out. Who
 /// moves it out (pop(), a deadline, a cancellation, cancel_all()) completes it; nobody else can.
 ///
+/// Work: from make_waiter() on, a waiter holds outstanding work on its handler's associated
+/// executor (as Asio's own pending operations do), so a handler bound to another io_context keeps
+/// that context's run() going while it waits here. The work lives as long as the waiter's state,
+/// which the pending deadline wait releases only after the completion handed the handler to
+/// complete_later (which tracks work from then on): there is no instant without work in between.
+///
 /// Ownership: the queue refers to a parked handler weakly; the pending wait of the waiter's
 /// deadline timer owns it. A handler may own the queue's owner (a coroutine frame holding the
 /// client), so an execution context destroyed with waiters parked destroys their pending waits,
@@ -62,8 +69,12 @@ private:
   };
   using entry_list = std::list<entry>;
 
+  using work_type = decltype(tracked_executor(std::declval<const handler_type&>(),
+                                              std::declval<const boost::asio::any_io_executor&>()));
+
   struct parked {
     std::optional<handler_type> handler;
+    std::optional<work_type> work; // see Work above
     bool queued = false;
     typename entry_list::iterator position{};
   };
@@ -75,7 +86,8 @@ public:
     explicit waiter(handler_type h) : state_(std::make_shared<parked>()) {
       state_->handler.emplace(std::move(h));
     }
-    /// The handler back, for an operation completed without queueing.
+    /// The handler back, for an operation completed without queueing. The waiter keeps its work
+    /// until it is destroyed: hand the handler to complete_later() before dropping the waiter.
     handler_type take() { return std::move(*std::exchange(state_->handler, std::nullopt)); }
 
   private:
@@ -95,6 +107,7 @@ public:
   /// other way round.
   waiter make_waiter(std::weak_ptr<waiter_queue> self, handler_type handler) const {
     waiter w(std::move(handler));
+    w.state_->work.emplace(tracked_executor(*w.state_->handler, executor_));
     auto slot = boost::asio::get_associated_cancellation_slot(*w.state_->handler);
     if (slot.is_connected())
       slot.template emplace<cancel_handler>(std::move(self), w.state_);

@@ -43,7 +43,9 @@ public:
     {
       std::lock_guard lock(mutex_);
       now_ += by;
-      auto end = waits_.upper_bound(now_);
+      const auto end = waits_.upper_bound(now_);
+      for (auto it = waits_.begin(); it != end; ++it)
+        unindex(it);
       due.insert(std::make_move_iterator(waits_.begin()), std::make_move_iterator(end));
       waits_.erase(waits_.begin(), end);
     }
@@ -59,7 +61,7 @@ public:
       detail::complete_later(ex, std::move(h), boost::system::error_code{});
       return;
     }
-    waits_.emplace(at, wait{timer_id, std::move(ex), std::move(h)});
+    by_timer_.emplace(timer_id, waits_.emplace(at, wait{timer_id, std::move(ex), std::move(h)}));
   }
 
   /// Completes the timer's waits with operation_aborted; returns how many.
@@ -67,13 +69,14 @@ public:
     std::multimap<time_point, wait> cancelled;
     {
       std::lock_guard lock(mutex_);
-      for (auto it = waits_.begin(); it != waits_.end();)
-        if (it->second.timer == timer_id) {
-          cancelled.insert(std::move(*it));
-          it = waits_.erase(it);
-        } else {
-          ++it;
-        }
+      // Through the index: cancelling one of N pending waits must not cost O(N), or a test of
+      // mass cancellation would be quadratic in the harness whatever the code under test does.
+      const auto [first, last] = by_timer_.equal_range(timer_id);
+      for (auto it = first; it != last; ++it) {
+        cancelled.insert(std::move(*it->second));
+        waits_.erase(it->second);
+      }
+      by_timer_.erase(first, last);
     }
     for (auto& [at, w] : cancelled)
       detail::complete_later(w.executor, std::move(w.handler),
@@ -103,13 +106,24 @@ private:
     std::multimap<time_point, wait> orphans;
     {
       std::lock_guard lock(mutex_);
+      by_timer_.clear();
       orphans.swap(waits_);
     }
   }
 
+  using wait_map = std::multimap<time_point, wait>;
+
+  void unindex(wait_map::iterator w) {
+    auto [first, last] = by_timer_.equal_range(w->second.timer);
+    for (; first != last; ++first)
+      if (first->second == w)
+        return void(by_timer_.erase(first));
+  }
+
   mutable std::mutex mutex_;
   time_point now_ = time_point{} + std::chrono::hours(1000);
-  std::multimap<time_point, wait> waits_;
+  wait_map waits_;
+  std::multimap<std::uint64_t, wait_map::iterator> by_timer_; // waits_ by timer, for cancel()
   std::uint64_t next_id_ = 1;
 };
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "token_bucket.hpp"
@@ -195,6 +197,33 @@ BOOST_AUTO_TEST_CASE(an_endless_pause_saturates_instead_of_overflowing) {
   bucket.pause_until(time_point::max());
   BOOST_TEST((bucket.available_at(t0, 10) == time_point::max()));
   BOOST_TEST(!bucket.try_take(t0 + 1000h));
+}
+
+BOOST_AUTO_TEST_CASE(available_at_far_down_the_queue_matches_taking_one_after_another) {
+  // What available_at promises the k-th taker must be when it really gets its token if everyone
+  // ahead takes theirs as soon as possible, however far down the queue k is.
+  token_bucket promised(3, 7, 1s, t0);
+  token_bucket served(3, 7, 1s, t0);
+  std::vector<time_point> at;
+  for (std::size_t k = 1; k <= 50; ++k)
+    at.push_back(promised.available_at(t0, k));
+  time_point now = t0;
+  for (std::size_t k = 0; k < at.size(); ++k) {
+    now = served.available_at(now);
+    BOOST_TEST_REQUIRE(served.try_take(now));
+    BOOST_TEST((now == at[k]), "taker " << k + 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(available_at_is_exact_and_saturates_for_very_long_queues) {
+  token_bucket bucket(2, 2, 10s, t0);
+  BOOST_TEST((bucket.available_at(t0, 20'001) == t0 + 10'000 * 10s));
+  BOOST_TEST((bucket.available_at(t0, 20'002) == t0 + 10'000 * 10s));
+  BOOST_TEST((bucket.available_at(t0, 20'003) == t0 + 10'001 * 10s));
+  // A queue that would be served after the clock's end is never served, rather than wrapping.
+  token_bucket slow(1, 1, 1000h, t0);
+  BOOST_TEST((slow.available_at(t0, 1'000'000) == time_point::max()));
+  BOOST_TEST((slow.available_at(t0, std::numeric_limits<std::size_t>::max()) == time_point::max()));
 }
 
 BOOST_AUTO_TEST_CASE(time_running_backwards_is_ignored) {

@@ -220,6 +220,41 @@ BOOST_FIXTURE_TEST_CASE(the_handler_runs_on_its_own_executor_which_keeps_work_me
   BOOST_TEST(other.stopped());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_parked_handler_keeps_its_own_executor_busy_until_it_has_run, fixture) {
+  // Asio's contract for a pending operation: the handler's context must not run out of work
+  // while the operation is outstanding, here while the waiter is only parked.
+  asio::io_context other;
+  bool ran = false;
+  push(asio::bind_executor(other, [&](std::string) { ran = true; }));
+  drain();
+  other.poll();
+  BOOST_TEST(!other.stopped());
+  serve_front("x");
+  drain(); // the completion is dispatched to `other`; the waiter's own work is released
+  other.restart();
+  other.poll();
+  BOOST_TEST(ran);
+  BOOST_TEST(other.stopped()); // and nothing is left holding it afterwards
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cancelled_or_expired_waiter_releases_its_executor, fixture) {
+  asio::io_context other;
+  asio::cancellation_signal signal;
+  int ran = 0;
+  push(asio::bind_cancellation_slot(signal.slot(),
+                                    asio::bind_executor(other, [&](std::string) { ++ran; })));
+  push(asio::bind_executor(other, [&](std::string) { ++ran; }), now() + 5ms);
+  other.poll();
+  BOOST_TEST(!other.stopped());
+  signal.emit(asio::cancellation_type::terminal);
+  manual_clock(ioc).advance(5ms);
+  drain();
+  other.restart();
+  other.poll();
+  BOOST_TEST(ran == 2);
+  BOOST_TEST(other.stopped());
+}
+
 BOOST_AUTO_TEST_CASE(destroying_the_context_with_waiters_parked_destroys_their_handlers_uncalled) {
   auto sentinel = std::make_shared<int>(0);
   std::weak_ptr<int> watch = sentinel;
