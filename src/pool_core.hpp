@@ -17,8 +17,10 @@ namespace talkory::detail {
 /// steady_clock time points) and `has_unsolicited_data()`. Not thread-safe: its owner serializes
 /// every call (the pool's strand). A slot is "lent" from acquire() (reuse or open) until the
 /// matching release(); an empty slot is one its holder opens a connection into, so connections
-/// being opened count toward max_connections. The core never destroys a connection itself: the
-/// ones it retires are handed back for the owner to close, so the core stays free of I/O.
+/// being opened count toward max_connections. The core closes nothing: the connections it retires
+/// are handed back for the owner to close (only those still idle when the core itself is destroyed
+/// go with it). Who waits, and in which order, is the owner's FIFO queue: the core only decides
+/// that a released slot goes to "the next waiter", and with which connection, if any.
 template <class Connection>
 class pool_core {
 public:
