@@ -1,24 +1,16 @@
-// The keep-alive connection pool: idle connections reused most-recently-used first, new ones
-// opened lazily up to a maximum, waiters served FIFO. State lives on a strand.
+// The keep-alive connection pool's async shell: pool_core decides, a strand serializes, a
+// waiter_queue parks callers with their deadlines and cancellation.
 #include "connection_pool.hpp"
 
-#include "completion.hpp"
-
-#include <algorithm>
-#include <list>
-#include <optional>
 #include <vector>
 
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+
+#include "completion.hpp"
+#include "pool_core.hpp"
+#include "waiter_queue.hpp"
 
 namespace talkory::detail {
 
@@ -58,152 +50,95 @@ void pool_lease::give_back(bool reusable) noexcept {
 
 // ---- connection_pool ------------------------------------------------------------------------
 
+// The async shell around pool_core: the core decides, the strand serializes, the waiter queue
+// parks callers with their deadlines and cancellation, and every completion leaves through
+// complete_later. Everything here is touched only on `strand`, except what waiter_queue's
+// make_waiter reads on the initiating thread.
 struct connection_pool::state {
-  // A queued caller's handler. It is owned by the pending wait of the waiter's deadline timer, not
-  // by the pool: the handler can own the pool (a coroutine frame holding the client), and an
-  // execution context destroyed with callers queued here destroys its pending waits, and so the
-  // handlers, which breaks that cycle. The queue only refers to it.
-  struct parked {
-    asio::any_completion_handler<acquire_signature> handler;
-  };
-  struct waiter {
-    std::uint64_t id;
-    std::weak_ptr<parked> caller;
-    std::unique_ptr<asio::steady_timer> timer;
-  };
+  using core_type = pool_core<connection>;
+  using queue_type = waiter_queue<acquire_signature>;
 
-  // Installed in the caller's cancellation slot on the caller's thread (where the caller emits
-  // too), before the request reaches the strand, so that no cancellation can slip in between.
-  struct cancel_handler {
-    std::weak_ptr<connection_pool> pool;
-    std::uint64_t id;
-    void operator()(asio::cancellation_type type) const {
-      if (type == asio::cancellation_type::none)
-        return;
-      if (auto p = pool.lock())
-        asio::post(p->state_->strand, [p, id = id] {
-          if (auto h = p->state_->take_waiter(id))
-            complete_later(p->state_->strand, std::move(*h), make_error_code(errc::cancelled),
-                           pool_lease{}, true);
-        });
-    }
-  };
-
-  /// Removes the waiter `id` from the queue and hands out its handler, if it is still queued.
-  std::optional<asio::any_completion_handler<acquire_signature>> take_waiter(std::uint64_t id) {
-    auto it =
-        std::find_if(waiters.begin(), waiters.end(), [id](const waiter& w) { return w.id == id; });
-    if (it == waiters.end())
-      return std::nullopt;
-    auto caller = it->caller.lock();
-    waiters.erase(it); // destroys the timer: its wait completes with operation_aborted
-    if (!caller)
-      return std::nullopt;
-    return std::move(caller->handler);
-  }
-
-  state(asio::any_io_executor ex, const pool_options& opts)
-      : strand(asio::make_strand(ex)), options(opts) {}
+  state(asio::any_io_executor ex, const pool_options& opts, clock_function clock_fn)
+      : strand(asio::make_strand(ex)), now(std::move(clock_fn)), core(opts),
+        queue(strand, [via = strand](queue_type::handler_type h, leave_reason why) {
+          complete_later(
+              via, std::move(h),
+              make_error_code(why == leave_reason::cancelled ? errc::cancelled : errc::timeout),
+              pool_lease{}, true);
+        }) {}
 
   asio::strand<asio::any_io_executor> strand;
-  pool_options options;
-  std::vector<std::unique_ptr<connection>> idle; // most recently used at the back
-  std::size_t lent = 0; // slots lent out, connections being opened included
-  std::list<waiter> waiters;
-  std::atomic<std::uint64_t> next_id{0}; // taken on the caller's thread
-  bool closed = false;
-
-  bool usable(const connection& c, clock::time_point now) const {
-    return now - c.last_used() < options.idle_timeout &&
-           now - c.opened_at() < options.max_connection_age && !c.has_unsolicited_data();
-  }
-  // Drops idle connections the server has probably closed, or that are too old to trust.
-  void prune(clock::time_point now) {
-    std::erase_if(idle, [&](const std::unique_ptr<connection>& c) { return !usable(*c, now); });
-  }
+  clock_function now;
+  core_type core;
+  // Declared last: destroyed first, its timers before the strand they run on.
+  queue_type queue;
 };
 
 std::shared_ptr<connection_pool> connection_pool::create(asio::any_io_executor executor,
-                                                         const pool_options& options) {
+                                                         const pool_options& options,
+                                                         clock_function now) {
   return std::shared_ptr<connection_pool>(
-      new connection_pool(std::make_unique<state>(std::move(executor), options)));
+      new connection_pool(std::make_unique<state>(std::move(executor), options, std::move(now))));
 }
 
 connection_pool::connection_pool(std::unique_ptr<state> s) : state_(std::move(s)) {}
 connection_pool::~connection_pool() = default;
 
+void connection_pool::publish_counts() noexcept {
+  idle_count_.store(state_->core.idle_count(), std::memory_order_relaxed);
+  lent_count_.store(state_->core.lent_count(), std::memory_order_relaxed);
+}
+
 void connection_pool::initiate_acquire(clock::time_point deadline,
                                        asio::any_completion_handler<acquire_signature> handler) {
   auto& st = *state_;
-  const auto id = st.next_id.fetch_add(1, std::memory_order_relaxed);
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  if (slot.is_connected())
-    slot.template emplace<state::cancel_handler>(weak_from_this(), id);
-  asio::dispatch(
-      st.strand, [self = shared_from_this(), deadline, id, h = std::move(handler)]() mutable {
-        auto& s = *self->state_;
-        if (s.closed)
-          return complete_later(s.strand, std::move(h), make_error_code(errc::cancelled),
-                                pool_lease{}, false);
-        const auto now = clock::now();
-        s.prune(now);
-        self->idle_count_ = s.idle.size();
-        if (s.waiters.empty()) {
-          if (!s.idle.empty()) {
-            auto conn = std::move(s.idle.back());
-            s.idle.pop_back();
-            ++s.lent;
-            self->idle_count_ = s.idle.size();
-            self->lent_count_ = s.lent;
-            return complete_later(s.strand, std::move(h), std::error_code{},
-                                  pool_lease(self, std::move(conn)), false);
-          }
-          if (s.lent + s.idle.size() < s.options.max_connections) {
-            ++s.lent;
-            self->lent_count_ = s.lent;
-            return complete_later(s.strand, std::move(h), std::error_code{},
-                                  pool_lease(self, nullptr), false);
-          }
-        }
-        if (deadline <= now)
-          return complete_later(s.strand, std::move(h), make_error_code(errc::timeout),
-                                pool_lease{}, false);
-
-        auto caller = std::make_shared<state::parked>(state::parked{std::move(h)});
-        auto timer = std::make_unique<asio::steady_timer>(s.strand, deadline);
-        timer->async_wait([weak = std::weak_ptr(self), id, caller](boost::system::error_code ec) {
-          auto pool = weak.lock();
-          if (ec || !pool)
-            return;
-          auto& ps = *pool->state_;
-          if (auto wh = ps.take_waiter(id))
-            complete_later(ps.strand, std::move(*wh), make_error_code(errc::timeout), pool_lease{},
-                           true);
-        });
-        s.waiters.push_back(state::waiter{id, caller, std::move(timer)});
-      });
+  // On the caller's thread: the waiter's cancellation handler goes into its slot here, before the
+  // request reaches the strand, so that no cancellation can slip in between.
+  auto caller = st.queue.make_waiter(
+      std::shared_ptr<state::queue_type>(shared_from_this(), &st.queue), std::move(handler));
+  asio::dispatch(st.strand, [self = shared_from_this(), deadline, w = std::move(caller)]() mutable {
+    auto& s = *self->state_;
+    const auto now = s.now();
+    auto decision = s.core.acquire(now, !s.queue.empty());
+    decision.retired.clear(); // closes the sockets of idle connections judged unusable
+    self->publish_counts();
+    using action = state::core_type::acquire_action;
+    switch (decision.action) {
+    case action::refuse:
+      return complete_later(s.strand, w.take(), make_error_code(errc::cancelled), pool_lease{},
+                            false);
+    case action::reuse:
+      return complete_later(s.strand, w.take(), std::error_code{},
+                            pool_lease(self, std::move(decision.connection)), false);
+    case action::open:
+      return complete_later(s.strand, w.take(), std::error_code{}, pool_lease(self, nullptr),
+                            false);
+    case action::wait:
+      if (deadline <= now)
+        return complete_later(s.strand, w.take(), make_error_code(errc::timeout), pool_lease{},
+                              false);
+      s.queue.push(std::move(w), deadline);
+      return;
+    }
+  });
 }
 
 void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable) {
   auto& st = *state_;
   asio::dispatch(st.strand, [self = shared_from_this(), c = std::move(conn), reusable]() mutable {
     auto& s = *self->state_;
-    --s.lent;
-    const bool keep = reusable && c && s.options.reuse && !s.closed;
-    if (!keep)
-      c.reset(); // closes the socket; the slot is free for someone to open a new connection
-    std::optional<asio::any_completion_handler<acquire_signature>> next;
-    while (!next && !s.waiters.empty())
-      next = s.take_waiter(s.waiters.front().id);
-    if (next) {
-      ++s.lent;
-      complete_later(s.strand, std::move(*next), std::error_code{}, pool_lease(self, std::move(c)),
+    auto next = s.queue.pop(); // the longest-waiting caller, if any
+    auto decision = s.core.release(std::move(c), reusable, s.now(), next.has_value());
+    decision.retired.reset(); // closes the socket of a connection that must not be used again
+    self->publish_counts();
+    if (!next)
+      return;
+    if (decision.action == state::core_type::release_action::hand_over)
+      complete_later(s.strand, std::move(*next), std::error_code{},
+                     pool_lease(self, std::move(decision.handed)), true);
+    else // closed meanwhile: shutdown ends every waiter as cancelled, so this one too
+      complete_later(s.strand, std::move(*next), make_error_code(errc::cancelled), pool_lease{},
                      true);
-    } else if (keep) {
-      s.idle.push_back(std::move(c));
-    }
-    self->idle_count_ = s.idle.size();
-    self->lent_count_ = s.lent;
   });
 }
 
@@ -212,14 +147,9 @@ void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
   auto& st = *state_;
   asio::dispatch(st.strand, [self = shared_from_this(), timeout, h = std::move(handler)]() mutable {
     auto& s = *self->state_;
-    s.closed = true;
-    while (!s.waiters.empty())
-      if (auto wh = s.take_waiter(s.waiters.front().id))
-        complete_later(s.strand, std::move(*wh), make_error_code(errc::cancelled), pool_lease{},
-                       true);
-    auto idle = std::move(s.idle);
-    s.idle.clear();
-    self->idle_count_ = 0;
+    auto idle = s.core.close();
+    s.queue.cancel_all();
+    self->publish_counts();
     asio::co_spawn(
         s.strand,
         [](std::vector<std::unique_ptr<connection>> conns,

@@ -1,10 +1,12 @@
 // The keep-alive connection pool: idle connections reused most-recently-used first, new ones
-// opened lazily up to a maximum, waiters served FIFO. State lives on a strand.
+// opened lazily up to a maximum, waiters served FIFO. The rules are pool_core's; state lives on
+// a strand.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <system_error>
@@ -53,9 +55,13 @@ class connection_pool : public std::enable_shared_from_this<connection_pool> {
 public:
   using clock = std::chrono::steady_clock;
   using acquire_signature = void(std::error_code, pool_lease, bool /* waited */);
+  /// Where the pool reads the time it judges idle connections and deadlines by.
+  using clock_function = std::function<clock::time_point()>;
 
+  /// `now` is the pool's one source of time (deadline timers aside, which run on steady_clock).
   static std::shared_ptr<connection_pool> create(boost::asio::any_io_executor executor,
-                                                 const pool_options& options);
+                                                 const pool_options& options,
+                                                 clock_function now = &clock::now);
   ~connection_pool();
 
   /// Lends a slot. Completes with no error and a lease; errc::timeout when no slot was free
@@ -88,11 +94,12 @@ public:
 
 private:
   friend class pool_lease;
-  struct state; // strand, idle list, FIFO of waiters: see connection_pool.cpp
+  struct state; // strand, pool_core, waiter_queue, clock: see connection_pool.cpp
   explicit connection_pool(std::unique_ptr<state> s);
   void initiate_acquire(clock::time_point deadline,
                         boost::asio::any_completion_handler<acquire_signature> handler);
   void give_back(std::unique_ptr<connection> conn, bool reusable);
+  void publish_counts() noexcept;
 
   std::unique_ptr<state> state_;
   std::atomic<std::size_t> idle_count_{0};

@@ -385,4 +385,26 @@ BOOST_AUTO_TEST_CASE(destroying_the_context_with_a_call_queued_in_the_pool_leaks
   BOOST_TEST(sentinel.use_count() == 1); // both handlers (and their frames) were destroyed
 }
 
+BOOST_AUTO_TEST_CASE(a_waiter_is_handed_the_released_connection_itself) {
+  // One slot, five callers at once: four queue, and each is handed the connection the previous
+  // one released (not an empty slot to reconnect into).
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  auto opts = test::unthrottled(server);
+  opts.pool.max_connections = 1;
+  client c(ioc.get_executor(), opts);
+  auto results = test::concurrent_calls(ioc, c, 5);
+  int reused = 0;
+  for (auto& r : results) {
+    BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
+    reused += r->meta.connection_reused ? 1 : 0;
+  }
+  BOOST_TEST(reused == 4);
+  BOOST_TEST(server.counters().connections_accepted == 1u);
+  BOOST_TEST(c.stats().handshakes_full == 1u);
+  BOOST_TEST(c.stats().pool_waits == 4u);
+  BOOST_TEST(c.stats().connections_idle == 1u);
+  BOOST_TEST(c.stats().connections_active == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

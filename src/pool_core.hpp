@@ -1,0 +1,147 @@
+// The connection pool's rules without I/O: which idle connection to lend, when to open one, when to
+// wait, what a released connection becomes. No sockets, no timers, no clock reads: `now` is given.
+#pragma once
+
+#include <cassert>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <talkory/options.hpp>
+
+namespace talkory::detail {
+
+/// The decisions of a pool of `Connection`s, which need only `opened_at()`, `last_used()` (both
+/// steady_clock time points) and `has_unsolicited_data()`. Not thread-safe: its owner serializes
+/// every call (the pool's strand). A slot is "lent" from acquire() (reuse or open) until the
+/// matching release(); an empty slot is one its holder opens a connection into, so connections
+/// being opened count toward max_connections. The core closes nothing: the connections it retires
+/// are handed back for the owner to close (only those still idle when the core itself is destroyed
+/// go with it). Who waits, and in which order, is the owner's FIFO queue: the core only decides
+/// that a released slot goes to "the next waiter", and with which connection, if any.
+template <class Connection>
+class pool_core {
+public:
+  using connection_ptr = std::unique_ptr<Connection>;
+  using time_point = std::chrono::steady_clock::time_point;
+
+  enum class acquire_action {
+    reuse,  // lend `connection`, an idle one
+    open,   // lend an empty slot: the caller opens a connection into it
+    wait,   // no slot is free (or others wait already): queue until a release hands one over
+    refuse, // the pool is closed
+  };
+  struct acquire_decision {
+    acquire_action action = acquire_action::refuse;
+    connection_ptr connection;           // reuse: the connection lent
+    std::vector<connection_ptr> retired; // idle connections judged unusable, for the owner to close
+  };
+
+  enum class release_action {
+    hand_over, // the slot goes to the next waiter, with `handed` (null: an empty slot)
+    park,      // the connection joins the idle list (most recently used)
+    discard,   // the slot is free; `retired`, if any, is to be closed
+  };
+  struct release_decision {
+    release_action action = release_action::discard;
+    connection_ptr handed;  // hand_over: the connection for the waiter, null for an empty slot
+    connection_ptr retired; // a released connection that must not be used again
+  };
+
+  explicit pool_core(const pool_options& options) : options_(options) {}
+
+  /// A caller asks for a slot at `now`; `waiters_queued` tells whether earlier callers still wait
+  /// (a newcomer never overtakes them, even when a slot looks free). Idle connections that are no
+  /// longer usable are retired first, which frees their slots.
+  acquire_decision acquire(time_point now, bool waiters_queued) {
+    acquire_decision d;
+    if (closed_)
+      return d; // refuse
+    d.retired = prune(now);
+    if (waiters_queued) {
+      d.action = acquire_action::wait;
+    } else if (!idle_.empty()) {
+      d.action = acquire_action::reuse;
+      d.connection = std::move(idle_.back()); // most recently used: the likeliest still open
+      idle_.pop_back();
+      ++lent_;
+    } else if (lent_ + idle_.size() < options_.max_connections) {
+      d.action = acquire_action::open;
+      ++lent_;
+    } else {
+      d.action = acquire_action::wait;
+    }
+    return d;
+  }
+
+  /// A lent slot comes back at `now`, with its connection (null when none was opened into it).
+  /// `reusable`: the connection may carry another request (the exchange said keep-alive).
+  /// `waiter_queued`: someone waits; the slot then passes to them instead of being freed.
+  release_decision release(connection_ptr conn, bool reusable, time_point now, bool waiter_queued) {
+    assert(lent_ > 0);
+    release_decision d;
+    const bool keep = conn && reusable && options_.reuse && !closed_ && usable(*conn, now);
+    if (!keep)
+      d.retired = std::move(conn);
+    if (waiter_queued && !closed_) {
+      d.action = release_action::hand_over; // the slot stays lent, to its next holder
+      d.handed = std::move(conn);
+      return d;
+    }
+    --lent_;
+    if (keep) {
+      d.action = release_action::park;
+      idle_.push_back(std::move(conn));
+    } else {
+      d.action = release_action::discard;
+    }
+    return d;
+  }
+
+  /// Shutdown: later acquisitions are refused and released connections discarded. Returns the idle
+  /// connections for the owner to close. Lent slots stay counted until they are released.
+  std::vector<connection_ptr> close() {
+    closed_ = true;
+    return std::exchange(idle_, {});
+  }
+
+  /// Whether an idle or released connection may carry another request at `now`: used recently
+  /// enough that the server has probably not closed it, young enough to trust, and silent since.
+  bool usable(const Connection& c, time_point now) const {
+    return now - c.last_used() < options_.idle_timeout &&
+           now - c.opened_at() < options_.max_connection_age && !c.has_unsolicited_data();
+  }
+
+  std::size_t idle_count() const noexcept { return idle_.size(); }
+  /// Slots lent out, connections being opened included.
+  std::size_t lent_count() const noexcept { return lent_; }
+  bool closed() const noexcept { return closed_; }
+  const pool_options& options() const noexcept { return options_; }
+
+private:
+  // Drops idle connections the server has probably closed, or that are too old to trust,
+  // keeping the others in their most-recently-used order.
+  std::vector<connection_ptr> prune(time_point now) {
+    std::vector<connection_ptr> retired;
+    auto kept = idle_.begin();
+    for (auto& c : idle_) {
+      if (!usable(*c, now))
+        retired.push_back(std::move(c));
+      else if (&*kept != &c)
+        *kept++ = std::move(c);
+      else
+        ++kept;
+    }
+    idle_.erase(kept, idle_.end());
+    return retired;
+  }
+
+  pool_options options_;
+  std::vector<connection_ptr> idle_; // most recently used at the back
+  std::size_t lent_ = 0;
+  bool closed_ = false;
+};
+
+} // namespace talkory::detail
