@@ -57,6 +57,7 @@ client_stats client_impl::stats() const {
   auto s = counters_.snapshot();
   s.connections_idle = pool_->idle_count();
   s.connections_active = pool_->lent_count();
+  s.idle_connections_retired = pool_->idle_retired();
   return s;
 }
 

@@ -7,10 +7,14 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -111,8 +115,13 @@ api_error invalid_informational_response(int status, const std::string& peer) {
 
 } // namespace
 
+static std::uint64_t next_connection_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls_ctx)
-    : ctx_(std::move(tls_ctx)) {
+    : ctx_(std::move(tls_ctx)), id_(next_connection_id()) {
   if (ctx_)
     tls_ = std::make_unique<ssl_stream>(beast::tcp_stream(executor), *ctx_);
   else
@@ -120,6 +129,7 @@ connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl
 }
 
 connection::~connection() {
+  stop_watching();
   close();
 }
 
@@ -134,6 +144,54 @@ bool connection::has_unsolicited_data() const noexcept {
   error_code ec;
   const auto pending = socket.available(ec);
   return ec || pending > 0;
+}
+
+namespace {
+
+// Lets a pending wait not count as outstanding work, like a daemon thread: the count is lowered
+// once the wait is pending and raised again, exactly once, before the wait's operation finishes
+// (by whichever of stop_watching() and the wait's handler ends the watch; the scheduler lowers
+// it again when the operation finishes). This holds only where the wait's operation carries
+// exactly one unit of work: a socket on the io_context's own executor with an unbound handler.
+// On a strand, or another kind of context, Asio tracks more work than that, so no watch is
+// started there and idle connections are examined only when they are lent.
+asio::io_context* plain_io_context(const asio::any_io_executor& ex) {
+  if (auto* e = ex.target<asio::io_context::executor_type>())
+    return &asio::query(*e, asio::execution::context);
+  return nullptr;
+}
+
+} // namespace
+
+void connection::watch_idle(const asio::any_io_executor& executor,
+                            std::function<void()> on_peer_activity) {
+  stop_watching();
+  auto* io = plain_io_context(tcp().get_executor());
+  if (!io)
+    return;
+  auto watch = std::make_shared<idle_watch>();
+  watch->on_peer_activity = std::move(on_peer_activity);
+  watch->restore_work = [io] { io->get_executor().on_work_started(); };
+  // A reactor wait, not a read: nothing is consumed, so a cancelled watch leaves the TLS stream
+  // exactly as it was. The handler runs on the socket's executor (any thread); it only decides,
+  // atomically, who ends the watch, and hands the news to `executor` (the pool's strand).
+  tcp().socket().async_wait(tcp::socket::wait_read, [watch, executor](error_code) {
+    if (!watch->active.exchange(false))
+      return; // stopped: stop_watching() gave the work back
+    watch->restore_work();
+    asio::post(executor, std::move(watch->on_peer_activity));
+  });
+  io->get_executor().on_work_finished();
+  idle_watch_ = std::move(watch);
+}
+
+void connection::stop_watching() noexcept {
+  auto watch = std::exchange(idle_watch_, nullptr);
+  if (!watch || !watch->active.exchange(false))
+    return;
+  watch->restore_work();
+  error_code ignored;
+  tcp().socket().cancel(ignored);
 }
 
 void connection::close() noexcept {

@@ -1,8 +1,10 @@
 // One HTTP/1.1 connection (TLS or, when allowed, plain TCP) with every step under a deadline.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +61,19 @@ public:
   /// Closes the socket at once.
   void close() noexcept;
 
+  /// While the connection sits idle in the pool: posts `on_peer_activity` once to `executor` as
+  /// soon as the socket becomes readable (the peer closed it, reset it, or sent bytes nobody
+  /// asked for), without reading anything. The pending wait does not count as outstanding work
+  /// (an idle pool must not keep io_context::run() from returning), which Asio allows only for a
+  /// socket on an io_context's own executor: on a strand or another context no watch is started
+  /// and idle connections are examined only when lent. Call stop_watching() before reuse; the
+  /// callback may still run after it (it lost the race) and must check the connection is idle.
+  void watch_idle(const boost::asio::any_io_executor& executor,
+                  std::function<void()> on_peer_activity);
+  /// Stops an idle watch; its pending wait completes as aborted and calls nothing. Thread-safe
+  /// against the watch's own completion.
+  void stop_watching() noexcept;
+
   bool is_tls() const noexcept { return tls_ != nullptr; }
   /// True when the peer sent something while the connection sat idle (a response nobody asked
   /// for, a TLS close_notify before its FIN): such a connection must not carry a request.
@@ -67,6 +82,8 @@ public:
   /// The TLS session to offer to the next connection, once the server has sent it.
   tls_session session() const;
   std::size_t requests_served() const noexcept { return requests_served_; }
+  /// Unique for the process's lifetime (unlike the address, which a later connection may reuse).
+  std::uint64_t id() const noexcept { return id_; }
   clock::time_point opened_at() const noexcept { return opened_at_; }
   clock::time_point last_used() const noexcept { return last_used_; }
 
@@ -78,8 +95,17 @@ private:
   std::unique_ptr<boost::beast::tcp_stream> plain_; // when !ctx_
   std::unique_ptr<ssl_stream> tls_;                 // when ctx_
   boost::beast::flat_buffer buffer_;
+  // Shared with the pending idle wait, which may complete after the connection is gone.
+  // `active` is cleared exactly once, by whoever ends the watch (see connection.cpp).
+  struct idle_watch {
+    std::atomic<bool> active{true};
+    std::function<void()> on_peer_activity;
+    std::function<void()> restore_work; // gives back the outstanding work the wait does not hold
+  };
+  std::shared_ptr<idle_watch> idle_watch_;
   std::string peer_;
   bool resumed_ = false;
+  std::uint64_t id_;
   std::size_t requests_served_ = 0;
   clock::time_point opened_at_{};
   clock::time_point last_used_{};

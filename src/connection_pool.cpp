@@ -54,6 +54,16 @@ void pool_lease::give_back(bool reusable) noexcept {
 // parks callers with their deadlines and cancellation, and every completion leaves through
 // complete_later. Everything here is touched only on `strand`, except what waiter_queue's
 // make_waiter reads on the initiating thread.
+namespace {
+// The closes still running during a shutdown, and whom to tell when they are done (on the strand).
+struct closing_state {
+  closing_state(std::size_t n, asio::any_completion_handler<void()> h)
+      : left(n), handler(std::move(h)) {}
+  std::size_t left;
+  asio::any_completion_handler<void()> handler;
+};
+} // namespace
+
 struct connection_pool::state {
   using core_type = pool_core<connection>;
   using queue_type = waiter_queue<acquire_signature>;
@@ -108,6 +118,7 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
       return complete_later(s.strand, w.take(), make_error_code(errc::cancelled), pool_lease{},
                             false);
     case action::reuse:
+      decision.connection->stop_watching();
       return complete_later(s.strand, w.take(), std::error_code{},
                             pool_lease(self, std::move(decision.connection)), false);
     case action::open:
@@ -128,8 +139,11 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable)
   asio::dispatch(st.strand, [self = shared_from_this(), c = std::move(conn), reusable]() mutable {
     auto& s = *self->state_;
     auto next = s.queue.pop(); // the longest-waiting caller, if any
+    auto* returned = c.get();
     auto decision = s.core.release(std::move(c), reusable, s.now(), next.has_value());
     decision.retired.reset(); // closes the socket of a connection that must not be used again
+    if (decision.action == state::core_type::release_action::park)
+      self->watch(*returned);
     self->publish_counts();
     if (!next)
       return;
@@ -142,6 +156,21 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable)
   });
 }
 
+void connection_pool::watch(connection& idle) {
+  // The callback runs on the strand; by then the connection may have been lent or retired, so it
+  // is looked up by its id among the idle ones, never through a pointer.
+  idle.watch_idle(state_->strand, [weak = weak_from_this(), id = idle.id()] {
+    auto self = weak.lock();
+    if (!self)
+      return;
+    if (auto dead =
+            self->state_->core.take_idle([id](const connection& c) { return c.id() == id; })) {
+      self->idle_retired_.fetch_add(1, std::memory_order_relaxed);
+      self->publish_counts();
+    } // `dead` closes its socket here (the server already did)
+  });
+}
+
 void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
                                      asio::any_completion_handler<void()> handler) {
   auto& st = *state_;
@@ -150,17 +179,23 @@ void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
     auto idle = s.core.close();
     s.queue.cancel_all();
     self->publish_counts();
-    asio::co_spawn(
-        s.strand,
-        [](std::vector<std::unique_ptr<connection>> conns,
-           std::chrono::milliseconds t) -> asio::awaitable<void> {
-          // One after another: each is bounded by `t`, and close_notify is a single small write.
-          for (auto& c : conns)
+    if (idle.empty())
+      return complete_later(s.strand, std::move(h));
+    // In parallel, so that N silent peers cost one `timeout`, not N: each close is bounded by
+    // it, and the last one to finish completes the shutdown.
+    auto closing = std::make_shared<closing_state>(idle.size(), std::move(h));
+    for (auto& conn : idle) {
+      conn->stop_watching();
+      asio::co_spawn(
+          s.strand,
+          [](std::unique_ptr<connection> c, std::chrono::milliseconds t) -> asio::awaitable<void> {
             co_await c->close_gracefully(t);
-        }(std::move(idle), timeout),
-        [h = std::move(h), strand = s.strand](std::exception_ptr) mutable {
-          complete_later(strand, std::move(h));
-        });
+          }(std::move(conn), timeout),
+          [closing, strand = s.strand](std::exception_ptr) {
+            if (--closing->left == 0)
+              complete_later(strand, std::move(closing->handler));
+          });
+    }
   });
 }
 

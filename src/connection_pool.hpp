@@ -91,6 +91,10 @@ public:
 
   std::size_t idle_count() const noexcept { return idle_count_.load(std::memory_order_relaxed); }
   std::size_t lent_count() const noexcept { return lent_count_.load(std::memory_order_relaxed); }
+  /// Idle connections retired because the peer closed them, reset them or sent unsolicited bytes.
+  std::uint64_t idle_retired() const noexcept {
+    return idle_retired_.load(std::memory_order_relaxed);
+  }
 
 private:
   friend class pool_lease;
@@ -100,10 +104,12 @@ private:
                         boost::asio::any_completion_handler<acquire_signature> handler);
   void give_back(std::unique_ptr<connection> conn, bool reusable);
   void publish_counts() noexcept;
+  void watch(connection& idle);
 
   std::unique_ptr<state> state_;
   std::atomic<std::size_t> idle_count_{0};
   std::atomic<std::size_t> lent_count_{0};
+  std::atomic<std::uint64_t> idle_retired_{0};
   mutable std::mutex side_mutex_; // guards the two fields below, touched from many strands
   std::optional<api_error> last_connect_error_;
   tls_session session_;

@@ -107,6 +107,19 @@ public:
     return std::exchange(idle_, {});
   }
 
+  /// Removes the idle connection `is_it` picks (the peer closed it while it sat there): its slot
+  /// is free again. Null when none is idle (it was lent or already retired).
+  template <class Predicate>
+  connection_ptr take_idle(Predicate is_it) {
+    for (auto it = idle_.begin(); it != idle_.end(); ++it)
+      if (is_it(**it)) {
+        auto c = std::move(*it);
+        idle_.erase(it);
+        return c;
+      }
+    return nullptr;
+  }
+
   /// Whether an idle or released connection may carry another request at `now`: used recently
   /// enough that the server has probably not closed it, young enough to trust, and silent since.
   bool usable(const Connection& c, time_point now) const {

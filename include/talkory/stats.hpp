@@ -19,7 +19,9 @@ struct client_stats {
   std::uint64_t pool_waits = 0;       // acquisitions that had to wait for a connection
   std::uint64_t rate_limit_waits = 0; // calls that waited for a limiter token
   std::uint64_t connections_idle = 0; // now idle in the pool
-  std::uint64_t connections_active = 0; // now lent to a call or being opened
+  std::uint64_t connections_active = 0;       // now lent to a call or being opened
+  std::uint64_t idle_connections_retired = 0; // idle ones closed at once because the peer closed
+                                              // or reset them or sent unsolicited bytes
 };
 
 } // namespace talkory

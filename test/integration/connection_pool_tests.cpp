@@ -407,4 +407,41 @@ BOOST_AUTO_TEST_CASE(a_waiter_is_handed_the_released_connection_itself) {
   BOOST_TEST(c.stats().connections_active == 0u);
 }
 
+// An idle pooled connection the server closes is retired at once (its socket is watched while
+// idle), not at the next acquire: no CLOSE_WAIT socket lingers and the next call needs no replay.
+BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_is_retired_at_once) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::unthrottled(server));
+  BOOST_REQUIRE(test::one_call(ioc, c).has_value()); // run() returned with one idle connection
+  BOOST_TEST(c.stats().connections_idle == 1u);
+  server.close_idle_connections();
+  // The watch makes progress while the context has other work, as a server's always has (its
+  // acceptor): a work guard stands in for that here.
+  auto busy = asio::make_work_guard(ioc);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return c.stats().idle_connections_retired == 1u; }));
+  busy.reset();
+  ioc.restart();
+  BOOST_TEST(c.stats().connections_idle == 0u);
+  auto next = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(next.has_value(), test::why(next));
+  BOOST_TEST(!next->meta.connection_reused);
+  BOOST_TEST(c.stats().stale_retries == 0u);
+  BOOST_TEST(c.stats().idle_connections_retired == 1u);
+}
+
+// The watch on an idle connection is not outstanding work: a context whose only remaining
+// business is an idle pooled connection runs out of work, so io_context::run() returns.
+BOOST_AUTO_TEST_CASE(an_idle_watched_connection_does_not_keep_run_from_returning) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::unthrottled(server));
+  std::optional<result<health_report>> got;
+  c.async_health([&](result<health_report> r) { got.emplace(std::move(r)); });
+  ioc.run_for(std::chrono::seconds(10));
+  BOOST_TEST(ioc.stopped());
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(c.stats().connections_idle == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
