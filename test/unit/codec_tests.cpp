@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/beast/http/write.hpp>
+
 #include "codec.hpp"
 
 using namespace std::chrono_literals;
@@ -99,6 +101,20 @@ BOOST_AUTO_TEST_CASE(get_request_target_includes_the_path_prefix_and_host_the_po
       endpoint_of("http://127.0.0.1:8080/gateway/", true), "/v1/health/llm", "k", "ua");
   BOOST_TEST(request.target() == "/gateway/v1/health/llm");
   BOOST_TEST(request[http::field::host] == "127.0.0.1:8080");
+}
+
+// The exact bytes: no Content-Length or Content-Type on a GET without a body, no Connection.
+BOOST_AUTO_TEST_CASE(get_request_bytes_on_the_wire) {
+  const auto request = talkory::detail::make_get_request(
+      endpoint_of("https://api.talkory.ai"), "/v1/health/llm", "tk_live_abc", "talkory-cpp/0.1");
+  std::ostringstream wire;
+  wire << request;
+  BOOST_TEST(wire.str() == "GET /v1/health/llm HTTP/1.1\r\n"
+                           "Host: api.talkory.ai\r\n"
+                           "Authorization: Bearer tk_live_abc\r\n"
+                           "User-Agent: talkory-cpp/0.1\r\n"
+                           "Accept: application/json\r\n"
+                           "\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(get_request_without_user_agent_sends_none) {
