@@ -17,6 +17,8 @@
 
 #include "cancellation_state.hpp"
 #include "completion.hpp"
+#include "error_decoder.hpp"
+#include "health_decoder.hpp"
 #include "retry_policy.hpp"
 #include "tls_context.hpp"
 
@@ -56,13 +58,13 @@ client_impl::client_impl(asio::any_io_executor ex, client_options options)
     : executor_(std::move(ex)), options_(std::move(options)) {
   options_error_ = options_.validate();
   if (!options_error_) {
-    auto ep = parse_base_url(options_.base_url, options_.allow_insecure_http);
-    if (ep)
-      endpoint_ = std::move(*ep);
+    auto parsed = parse_base_url(options_.base_url, options_.allow_insecure_http);
+    if (parsed)
+      origin_ = std::move(*parsed);
     else
-      options_error_ = std::move(ep.error());
+      options_error_ = std::move(parsed.error());
   }
-  if (!options_error_ && endpoint_.tls) {
+  if (!options_error_ && origin_.tls) {
     auto ctx = make_tls_context(options_.tls);
     if (ctx)
       tls_ = std::move(*ctx);
@@ -252,7 +254,7 @@ asio::awaitable<result<health_report>> client_impl::run_health(std::shared_ptr<c
   auto r = co_await perform(*call, spec, limits);
   if (!r)
     co_return std::unexpected(std::move(r.error()));
-  auto report = decode_health_response(r->response);
+  auto report = decode_health_response(r->response, std::chrono::system_clock::now());
   if (!report) {
     report.error().attempts = r->attempts;
     co_return report;
@@ -267,7 +269,7 @@ asio::awaitable<result<health_report>> client_impl::run_health(std::shared_ptr<c
 asio::awaitable<result<pipeline_response>>
 client_impl::perform(const call_state& call, const request_spec& spec, const call_limits& limits) {
   const auto request =
-      make_get_request(endpoint_, spec.path, options_.api_key, options_.user_agent);
+      make_request(origin_, http::verb::get, spec.path, {}, options_.api_key, options_.user_agent);
   auto fail = [](api_error e, int attempts) {
     e.attempts = attempts;
     return result<pipeline_response>(std::unexpected(std::move(e)));
@@ -381,7 +383,7 @@ asio::awaitable<result<pipeline_response>> client_impl::attempt_once(const http_
         learn_from(*out.response, nullptr);
         co_return pipeline_response{std::move(*out.response), 0, reused};
       }
-      auto error = decode_error_response(*out.response);
+      auto error = decode_error_response(*out.response, std::chrono::system_clock::now());
       learn_from(*out.response, &error);
       co_return std::unexpected(std::move(error));
     }
@@ -401,7 +403,7 @@ asio::awaitable<result<std::unique_ptr<connection>>>
 client_impl::open_connection(clock::time_point deadline, const timeout_options& timeouts) {
   auto conn = std::make_unique<connection>(executor_, tls_);
   auto resume = pool_->session();
-  auto opened = co_await conn->open(endpoint_, timeouts, deadline, std::move(resume));
+  auto opened = co_await conn->open(origin_, timeouts, deadline, std::move(resume));
   if (!opened) {
     pool_->note_connect_error(opened.error());
     co_return std::unexpected(std::move(opened.error()));

@@ -22,8 +22,8 @@
 #include <talkory/client.hpp>
 
 #include "base_url.hpp"
-#include "codec.hpp"
 #include "connection_pool.hpp"
+#include "http_message.hpp"
 #include "rate_limiter.hpp"
 
 namespace talkory::detail {
@@ -130,7 +130,7 @@ private:
   boost::asio::any_io_executor executor_;
   client_options options_;
   std::optional<api_error> options_error_;
-  endpoint endpoint_;
+  origin origin_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::shared_ptr<rate_limiter> limiter_;
   std::shared_ptr<connection_pool> pool_;

@@ -126,22 +126,22 @@ void connection::close() noexcept {
   tcp().socket().close(ignored);
 }
 
-asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout_options& timeouts,
+asio::awaitable<result<void>> connection::open(const origin& o, const timeout_options& timeouts,
                                                clock::time_point deadline, tls_session resume) {
-  peer_ = ep.host_header;
+  peer_ = o.host_header;
   const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
 
   error_code ec;
-  if (ep.host_is_ip_literal()) {
-    const auto address = asio::ip::make_address(ep.host, ec);
+  if (o.host_is_ip_literal()) {
+    const auto address = asio::ip::make_address(o.host, ec);
     if (ec)
       co_return std::unexpected(
           transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
-    const tcp::endpoint target(address, ep.port);
+    const tcp::endpoint target(address, o.port);
     tcp().expires_at(connect_deadline);
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
-    auto [rec, results] = co_await resolve_bounded(ep.host, ep.port, connect_deadline);
+    auto [rec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
     const bool cancelled_after_resolve = co_await cancellation_requested();
     if (!rec && cancelled_after_resolve)
       rec = asio::error::operation_aborted;
@@ -163,13 +163,13 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
   if (tls_) {
     SSL* ssl = tls_->native_handle();
     // SNI is only for host names (RFC 6066); IP literals are verified against the SAN's IPs.
-    if (!ep.host_is_ip_literal() && !SSL_set_tlsext_host_name(ssl, ep.host.c_str()))
+    if (!o.host_is_ip_literal() && !SSL_set_tlsext_host_name(ssl, o.host.c_str()))
       co_return std::unexpected(transport_error(
           transport_stage::handshake,
           error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), peer_,
           timeouts.handshake));
     tls_->set_verify_mode(asio::ssl::verify_peer);
-    tls_->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+    tls_->set_verify_callback(asio::ssl::host_name_verification(o.host));
     if (resume)
       SSL_set_session(ssl, resume.get());
 

@@ -1,7 +1,7 @@
 // health_report helpers: status names, lookups, the ISO 8601 formatter and the summary printer.
 #include <talkory/health.hpp>
 
-#include "codec.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "base_url.hpp"
-#include "codec.hpp"
+#include "text.hpp"
 
 namespace talkory {
 
@@ -44,7 +44,7 @@ std::string bad_key_reason(std::string_view key) {
     const auto u = static_cast<unsigned char>(c);
     if (c == '\r' || c == '\n')
       return "a line break (CR or LF), often the trailing newline of a file or a shell variable";
-    if (u < 0x20 || u == 0x7f)
+    if (detail::is_control_character(c))
       return "a control character";
     if (c == ' ')
       return "a space";
@@ -68,15 +68,6 @@ std::optional<api_error> check_not_negative(std::string_view name, milliseconds 
   if (value >= milliseconds::zero())
     return std::nullopt;
   return invalid_options(std::string(name) + " must not be negative (got " + ms(value) + ")");
-}
-
-bool has_control_character(std::string_view text) noexcept {
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f)
-      return true;
-  }
-  return false;
 }
 
 // A file the TLS layer will load later; checking it now turns a late, obscure TLS failure
@@ -107,8 +98,8 @@ std::optional<api_error> validate_options(const client_options& o) {
                            ": copy the key again, without surrounding whitespace (the key is "
                            "not shown here)");
 
-  if (auto endpoint = detail::parse_base_url(o.base_url, o.allow_insecure_http); !endpoint)
-    return std::move(endpoint.error());
+  if (auto parsed = detail::parse_base_url(o.base_url, o.allow_insecure_http); !parsed)
+    return std::move(parsed.error());
 
   if (auto e = check_positive("timeouts.connect", o.timeouts.connect))
     return e;
@@ -158,7 +149,7 @@ std::optional<api_error> validate_options(const client_options& o) {
   if (o.max_response_header == 0)
     return invalid_options("max_response_header must be at least 1 byte");
 
-  if (has_control_character(o.user_agent))
+  if (detail::has_control_character(o.user_agent))
     return invalid_options("user_agent contains a control character (such as CR or LF), which "
                            "an HTTP header cannot carry: remove it");
 
@@ -173,7 +164,7 @@ std::string printable_quoted(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (detail::is_control_character(c)) {
       constexpr char hex[] = "0123456789abcdef";
       out += "\\x";
       out.push_back(hex[u >> 4]);
