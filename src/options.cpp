@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <ostream>
 #include <string>
 #include <system_error>
@@ -58,10 +59,18 @@ std::string ms(milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
-std::optional<api_error> check_positive(std::string_view name, milliseconds value) {
-  if (value > milliseconds::zero())
-    return std::nullopt;
-  return invalid_options(std::string(name) + " must be greater than zero (got " + ms(value) + ")");
+struct named_duration {
+  std::string_view name;
+  milliseconds value;
+};
+
+// The first of `bounds` that is not greater than zero, in the order given.
+std::optional<api_error> check_positive(std::initializer_list<named_duration> bounds) {
+  for (const auto& [name, value] : bounds)
+    if (value <= milliseconds::zero())
+      return invalid_options(std::string(name) + " must be greater than zero (got " + ms(value) +
+                             ")");
+  return std::nullopt;
 }
 
 std::optional<api_error> check_not_negative(std::string_view name, milliseconds value) {
@@ -101,24 +110,18 @@ std::optional<api_error> validate_options(const client_options& o) {
   if (auto parsed = detail::parse_base_url(o.base_url, o.allow_insecure_http); !parsed)
     return std::move(parsed.error());
 
-  if (auto e = check_positive("timeouts.connect", o.timeouts.connect))
-    return e;
-  if (auto e = check_positive("timeouts.handshake", o.timeouts.handshake))
-    return e;
-  if (auto e = check_positive("timeouts.attempt", o.timeouts.attempt))
-    return e;
-  if (auto e = check_positive("timeouts.total", o.timeouts.total))
-    return e;
-  if (auto e = check_positive("timeouts.shutdown", o.timeouts.shutdown))
+  if (auto e = check_positive({{"timeouts.connect", o.timeouts.connect},
+                               {"timeouts.handshake", o.timeouts.handshake},
+                               {"timeouts.attempt", o.timeouts.attempt},
+                               {"timeouts.total", o.timeouts.total},
+                               {"timeouts.shutdown", o.timeouts.shutdown}}))
     return e;
 
   if (o.pool.max_connections == 0)
     return invalid_options("pool.max_connections must be at least 1");
-  if (auto e = check_positive("pool.idle_timeout", o.pool.idle_timeout))
-    return e;
-  if (auto e = check_positive("pool.max_connection_age", o.pool.max_connection_age))
-    return e;
-  if (auto e = check_positive("pool.acquire_timeout", o.pool.acquire_timeout))
+  if (auto e = check_positive({{"pool.idle_timeout", o.pool.idle_timeout},
+                               {"pool.max_connection_age", o.pool.max_connection_age},
+                               {"pool.acquire_timeout", o.pool.acquire_timeout}}))
     return e;
 
   if (o.rate_limit.enabled) {
