@@ -1,4 +1,4 @@
-// parse_base_url: turns client_options::base_url into the endpoint every request goes to.
+// parse_base_url: turns client_options::base_url into the origin every request goes to.
 #include "base_url.hpp"
 
 #include <string>
@@ -9,6 +9,8 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/scheme.hpp>
 #include <boost/url/url_view.hpp>
+
+#include "text.hpp"
 
 namespace talkory::detail {
 
@@ -35,13 +37,8 @@ std::string shown(std::string_view url) {
   if (url.find('@') != std::string_view::npos)
     return "(not shown: it contains '@' and may hold credentials)";
   constexpr std::size_t max_shown = 200;
-  std::string out = "\"";
-  for (const char c : url.substr(0, max_shown)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  out += url.size() > max_shown ? "...\"" : "\"";
-  return out;
+  return "\"" + replace_control_characters(url.substr(0, max_shown), '?') +
+         (url.size() > max_shown ? "...\"" : "\"");
 }
 
 // A DNS name (RFC 1123 labels; '_' tolerated as resolvers do). Boost.URL's reg-name also allows
@@ -76,12 +73,12 @@ bool has_dot_segment(std::string_view path) noexcept {
 
 } // namespace
 
-bool endpoint::host_is_ip_literal() const {
+bool origin::host_is_ip_literal() const {
   return boost::urls::parse_ipv4_address(host).has_value() ||
          boost::urls::parse_ipv6_address(host).has_value();
 }
 
-std::string endpoint::target(std::string_view path) const {
+std::string origin::target(std::string_view path) const {
   std::string out = path_prefix;
   if (path.empty() || path.front() != '/')
     out.push_back('/');
@@ -89,7 +86,7 @@ std::string endpoint::target(std::string_view path) const {
   return out;
 }
 
-result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) {
+result<origin> parse_base_url(std::string_view url, bool allow_insecure_http) {
   if (url.empty())
     return refuse("is empty: use https://api.talkory.ai (the default) or your gateway's https URL");
 
@@ -104,16 +101,16 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
         ": expected scheme://host[:port][/prefix], e.g. https://api.talkory.ai");
   const boost::urls::url_view& u = *parsed;
 
-  endpoint ep;
+  origin o;
   switch (u.scheme_id()) {
   case boost::urls::scheme::https:
-    ep.tls = true;
+    o.tls = true;
     break;
   case boost::urls::scheme::http:
     if (!allow_insecure_http)
       return refuse("uses http://, which would send the API key in clear text: use https://, or "
                     "set allow_insecure_http = true for local testing only");
-    ep.tls = false;
+    o.tls = false;
     break;
   default:
     return refuse("has the scheme \"" + std::string(u.scheme()).substr(0, 32) +
@@ -136,10 +133,10 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
 
   switch (u.host_type()) {
   case boost::urls::host_type::ipv4:
-    ep.host = u.host_ipv4_address().to_string();
+    o.host = u.host_ipv4_address().to_string();
     break;
   case boost::urls::host_type::ipv6:
-    ep.host = u.host_ipv6_address().to_string();
+    o.host = u.host_ipv6_address().to_string();
     break;
   case boost::urls::host_type::name: {
     const auto name = u.encoded_host();
@@ -149,7 +146,7 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
     if (!is_plain_host_name(name))
       return refuse(shown(url) + " has an invalid host name: use letters, digits, '-' and '.' "
                                  "(a DNS name) or an IP address");
-    ep.host = std::string(name);
+    o.host = std::string(name);
     break;
   }
   case boost::urls::host_type::none:
@@ -159,7 +156,7 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
     return refuse(shown(url) + " has an unsupported host address format");
   }
 
-  ep.port = default_port(ep.tls);
+  o.port = default_port(o.tls);
   if (u.has_port()) {
     const auto port = u.port();
     unsigned long value = 0;
@@ -170,7 +167,7 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
     if (!ok)
       return refuse(shown(url) + " has an invalid port: use a number from 1 to 65535, or omit "
                                  "it for the scheme's default");
-    ep.port = static_cast<std::uint16_t>(value);
+    o.port = static_cast<std::uint16_t>(value);
   }
 
   std::string_view path = u.encoded_path();
@@ -183,13 +180,13 @@ result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http) 
     return refuse(shown(url) + " has '.' or '..' path segments: give the prefix literally");
   while (!path.empty() && path.back() == '/')
     path.remove_suffix(1);
-  ep.path_prefix = std::string(path);
+  o.path_prefix = std::string(path);
 
   const bool bracketed = u.host_type() == boost::urls::host_type::ipv6;
-  ep.host_header = bracketed ? "[" + ep.host + "]" : ep.host;
-  if (ep.port != default_port(ep.tls))
-    ep.host_header += ":" + std::to_string(ep.port);
-  return ep;
+  o.host_header = bracketed ? "[" + o.host + "]" : o.host;
+  if (o.port != default_port(o.tls))
+    o.host_header += ":" + std::to_string(o.port);
+  return o;
 }
 
 } // namespace talkory::detail

@@ -1,4 +1,5 @@
-// The parsed and validated base URL of the API: where requests go.
+// The parsed and validated base URL of the API: the origin (scheme, host, port) and path prefix
+// every request goes to. "Endpoint" is kept for the API's endpoints (/v1/health/llm, ...).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 namespace talkory::detail {
 
-struct endpoint {
+struct origin {
   bool tls = true;          // https
   std::string host;         // host name or IP literal, without brackets
   std::uint16_t port = 443; // explicit or the scheme's default
@@ -23,6 +24,6 @@ struct endpoint {
 
 /// Parses scheme://host[:port][/prefix] with Boost.URL. Refuses: other schemes, user info,
 /// query or fragment, a missing host, and http:// unless allow_insecure_http.
-result<endpoint> parse_base_url(std::string_view url, bool allow_insecure_http);
+result<origin> parse_base_url(std::string_view url, bool allow_insecure_http);
 
 } // namespace talkory::detail

@@ -15,7 +15,7 @@ namespace talkory::detail {
 
 /// Validates `options` as client_options::validate() does (messages redacted) and, when they are
 /// valid and `parsed` is given, stores the parsed base URL there: the URL is parsed only once.
-std::optional<api_error> validate_options(const client_options& options, endpoint* parsed);
+std::optional<api_error> validate_options(const client_options& options, origin* parsed);
 
 /// The bounds of one call: the client's options with the call's overrides applied.
 struct call_limits {

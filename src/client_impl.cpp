@@ -11,8 +11,8 @@ client_impl::client_impl(boost::asio::any_io_executor ex, client_options options
                          unit_random random)
     : executor_(std::move(ex)), options_(std::move(options)) {
   pipeline_parts parts;
-  options_error_ = validate_options(options_, &parts.origin);
-  if (!options_error_ && parts.origin.tls) {
+  options_error_ = validate_options(options_, &parts.server);
+  if (!options_error_ && parts.server.tls) {
     auto ctx = make_tls_context(options_.tls);
     if (ctx)
       parts.tls = std::move(*ctx);

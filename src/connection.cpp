@@ -200,22 +200,22 @@ void connection::close() noexcept {
   tcp().socket().close(ignored);
 }
 
-asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout_options& timeouts,
+asio::awaitable<result<void>> connection::open(const origin& o, const timeout_options& timeouts,
                                                clock::time_point deadline, tls_session resume) {
-  peer_ = ep.host_header;
+  peer_ = o.host_header;
   const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
 
   error_code ec;
-  if (ep.host_is_ip_literal()) {
-    const auto address = asio::ip::make_address(ep.host, ec);
+  if (o.host_is_ip_literal()) {
+    const auto address = asio::ip::make_address(o.host, ec);
     if (ec)
       co_return std::unexpected(
           transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
-    const tcp::endpoint target(address, ep.port);
+    const tcp::endpoint target(address, o.port);
     tcp().expires_at(connect_deadline);
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
-    auto [rec, results] = co_await resolve_bounded(ep.host, ep.port, connect_deadline);
+    auto [rec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
     const bool cancelled_after_resolve = co_await cancellation_requested();
     if (!rec && cancelled_after_resolve)
       rec = asio::error::operation_aborted;
@@ -237,7 +237,7 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
   if (tls_) {
     SSL* ssl = tls_->native_handle();
     // SNI is only for host names (RFC 6066); IP literals are verified against the SAN's IPs.
-    if (!ep.host_is_ip_literal() && !SSL_set_tlsext_host_name(ssl, ep.host.c_str()))
+    if (!o.host_is_ip_literal() && !SSL_set_tlsext_host_name(ssl, o.host.c_str()))
       co_return std::unexpected(transport_error(
           transport_stage::handshake,
           error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), peer_,
@@ -249,9 +249,9 @@ asio::awaitable<result<void>> connection::open(const endpoint& ep, const timeout
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
                                                X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    const bool name_set = ep.host_is_ip_literal()
-                              ? X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str()) == 1
-                              : X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0) == 1;
+    const bool name_set = o.host_is_ip_literal()
+                              ? X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str()) == 1
+                              : X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), 0) == 1;
     if (!name_set)
       co_return std::unexpected(transport_error(
           transport_stage::handshake,

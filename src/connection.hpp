@@ -20,7 +20,7 @@
 #include <talkory/result.hpp>
 
 #include "base_url.hpp"
-#include "codec.hpp"
+#include "http_message.hpp"
 
 namespace talkory::detail {
 
@@ -48,7 +48,7 @@ public:
 
   /// Resolve, connect and (for TLS) handshake with SNI and host-name verification. `resume` is
   /// offered to the server for an abbreviated handshake.
-  boost::asio::awaitable<result<void>> open(const endpoint& ep, const timeout_options& timeouts,
+  boost::asio::awaitable<result<void>> open(const origin& o, const timeout_options& timeouts,
                                             clock::time_point deadline, tls_session resume);
 
   /// Writes `request` and reads the whole response within `deadline`.

@@ -1,36 +1,35 @@
 // health_report helpers: status names, lookups, the ISO 8601 formatter and the summary printer.
 #include <talkory/health.hpp>
 
-#include "codec.hpp"
-
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <ostream>
 
+#include "text.hpp"
+
 namespace talkory {
 
+namespace {
+
+// The documented words, indexed by enumerator; the decoder reads them back through to_string.
+constexpr std::array<std::string_view, 3> health_words{"ok", "degraded", "unknown"};
+constexpr std::array<std::string_view, 3> provider_words{"ok", "error", "unknown"};
+
+template <class Status, std::size_t N>
+std::string_view word_of(const std::array<std::string_view, N>& words, Status s) noexcept {
+  const auto index = static_cast<std::size_t>(s);
+  return index < words.size() ? words[index] : "unknown";
+}
+
+} // namespace
+
 std::string_view to_string(health_status s) noexcept {
-  switch (s) {
-  case health_status::ok:
-    return "ok";
-  case health_status::degraded:
-    return "degraded";
-  case health_status::unknown:
-    break;
-  }
-  return "unknown";
+  return word_of(health_words, s);
 }
 
 std::string_view to_string(provider_status s) noexcept {
-  switch (s) {
-  case provider_status::ok:
-    return "ok";
-  case provider_status::error:
-    return "error";
-  case provider_status::unknown:
-    break;
-  }
-  return "unknown";
+  return word_of(provider_words, s);
 }
 
 const provider_health* health_report::find(std::string_view name) const noexcept {

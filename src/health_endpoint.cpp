@@ -2,14 +2,14 @@
 #include "health_endpoint.hpp"
 
 #include "call_lifecycle.hpp"
-#include "codec.hpp"
+#include "health_decoder.hpp"
 
 namespace talkory::detail {
 
 namespace {
 
 result<health_report> decode_health(const pipeline_response& r, std::chrono::microseconds latency) {
-  auto report = decode_health_response(r.response);
+  auto report = decode_health_response(r.response, std::chrono::system_clock::now());
   if (report) {
     report->meta.attempts = r.attempts;
     report->meta.connection_reused = r.connection_reused;

@@ -5,13 +5,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <ostream>
 #include <string>
 #include <system_error>
 
 #include "base_url.hpp"
 #include "call_settings.hpp"
-#include "codec.hpp"
+#include "text.hpp"
 
 namespace talkory {
 
@@ -45,7 +46,7 @@ std::string bad_key_reason(std::string_view key) {
     const auto u = static_cast<unsigned char>(c);
     if (c == '\r' || c == '\n')
       return "a line break (CR or LF), often the trailing newline of a file or a shell variable";
-    if (u < 0x20 || u == 0x7f)
+    if (detail::is_control_character(c))
       return "a control character";
     if (c == ' ')
       return "a space";
@@ -59,25 +60,24 @@ std::string ms(milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
-std::optional<api_error> check_positive(std::string_view name, milliseconds value) {
-  if (value > milliseconds::zero())
-    return std::nullopt;
-  return invalid_options(std::string(name) + " must be greater than zero (got " + ms(value) + ")");
+struct named_duration {
+  std::string_view name;
+  milliseconds value;
+};
+
+// The first of `bounds` that is not greater than zero, in the order given.
+std::optional<api_error> check_positive(std::initializer_list<named_duration> bounds) {
+  for (const auto& [name, value] : bounds)
+    if (value <= milliseconds::zero())
+      return invalid_options(std::string(name) + " must be greater than zero (got " + ms(value) +
+                             ")");
+  return std::nullopt;
 }
 
 std::optional<api_error> check_not_negative(std::string_view name, milliseconds value) {
   if (value >= milliseconds::zero())
     return std::nullopt;
   return invalid_options(std::string(name) + " must not be negative (got " + ms(value) + ")");
-}
-
-bool has_control_character(std::string_view text) noexcept {
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f)
-      return true;
-  }
-  return false;
 }
 
 // A file the TLS layer will load later; checking it now turns a late, obscure TLS failure
@@ -98,7 +98,7 @@ std::optional<api_error> check_ca_file(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<api_error> check_options(const client_options& o, detail::endpoint* parsed) {
+std::optional<api_error> check_options(const client_options& o, detail::origin* parsed) {
   if (o.api_key.empty())
     return invalid_options("api_key is empty: set client_options::api_key (or the TALKORY_API_KEY "
                            "environment variable) to your tk_live_ key from app.talkory.ai, "
@@ -114,30 +114,24 @@ std::optional<api_error> check_options(const client_options& o, detail::endpoint
                            ": copy the key again, without surrounding whitespace (the key is "
                            "not shown here)");
 
-  auto endpoint = detail::parse_base_url(o.base_url, o.allow_insecure_http);
-  if (!endpoint)
-    return std::move(endpoint.error());
+  auto url = detail::parse_base_url(o.base_url, o.allow_insecure_http);
+  if (!url)
+    return std::move(url.error());
   if (parsed)
-    *parsed = std::move(*endpoint);
+    *parsed = std::move(*url);
 
-  if (auto e = check_positive("timeouts.connect", o.timeouts.connect))
-    return e;
-  if (auto e = check_positive("timeouts.handshake", o.timeouts.handshake))
-    return e;
-  if (auto e = check_positive("timeouts.attempt", o.timeouts.attempt))
-    return e;
-  if (auto e = check_positive("timeouts.total", o.timeouts.total))
-    return e;
-  if (auto e = check_positive("timeouts.shutdown", o.timeouts.shutdown))
+  if (auto e = check_positive({{"timeouts.connect", o.timeouts.connect},
+                               {"timeouts.handshake", o.timeouts.handshake},
+                               {"timeouts.attempt", o.timeouts.attempt},
+                               {"timeouts.total", o.timeouts.total},
+                               {"timeouts.shutdown", o.timeouts.shutdown}}))
     return e;
 
   if (o.pool.max_connections == 0)
     return invalid_options("pool.max_connections must be at least 1");
-  if (auto e = check_positive("pool.idle_timeout", o.pool.idle_timeout))
-    return e;
-  if (auto e = check_positive("pool.max_connection_age", o.pool.max_connection_age))
-    return e;
-  if (auto e = check_positive("pool.acquire_timeout", o.pool.acquire_timeout))
+  if (auto e = check_positive({{"pool.idle_timeout", o.pool.idle_timeout},
+                               {"pool.max_connection_age", o.pool.max_connection_age},
+                               {"pool.acquire_timeout", o.pool.acquire_timeout}}))
     return e;
 
   if (o.rate_limit.enabled) {
@@ -168,7 +162,7 @@ std::optional<api_error> check_options(const client_options& o, detail::endpoint
   if (o.max_response_header == 0)
     return invalid_options("max_response_header must be at least 1 byte");
 
-  if (has_control_character(o.user_agent))
+  if (detail::has_control_character(o.user_agent))
     return invalid_options("user_agent contains a control character (such as CR or LF), which "
                            "an HTTP header cannot carry: remove it");
 
@@ -183,7 +177,7 @@ std::string printable_quoted(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
+    if (detail::is_control_character(c)) {
       constexpr char hex[] = "0123456789abcdef";
       out += "\\x";
       out.push_back(hex[u >> 4]);
@@ -232,7 +226,7 @@ std::optional<api_error> client_options::validate() const {
 
 namespace detail {
 
-std::optional<api_error> validate_options(const client_options& options, endpoint* parsed) {
+std::optional<api_error> validate_options(const client_options& options, origin* parsed) {
   auto error = check_options(options, parsed);
   if (error)
     error->message = redact_key(std::move(error->message), options.api_key);

@@ -11,6 +11,7 @@
 
 #include "cancellation_state.hpp"
 #include "client_errors.hpp"
+#include "error_decoder.hpp"
 #include "retry_policy.hpp"
 #include "secret_scrubber.hpp"
 
@@ -43,7 +44,8 @@ asio::awaitable<result<pipeline_response>>
 request_pipeline::perform(const call_state& call, const request_spec& spec,
                           const call_limits& limits) const {
   const auto& options = *p_.options;
-  const auto request = make_get_request(p_.origin, spec.path, options.api_key, options.user_agent);
+  const auto request = make_request(p_.server, spec.method, spec.path, spec.body, options.api_key,
+                                    options.user_agent);
   auto fail = [](api_error e, int attempts) {
     e.attempts = attempts;
     return result<pipeline_response>(std::unexpected(std::move(e)));
@@ -170,7 +172,7 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
         learn_from(*out.response, nullptr);
         co_return pipeline_response{std::move(*out.response), 0, reused};
       }
-      auto error = decode_error_response(*out.response);
+      auto error = decode_error_response(*out.response, std::chrono::system_clock::now());
       learn_from(*out.response, &error);
       co_return std::unexpected(std::move(error));
     }
@@ -193,7 +195,7 @@ request_pipeline::open_connection(clock::time_point deadline,
                                   const timeout_options& timeouts) const {
   auto conn = std::make_unique<connection>(p_.executor, p_.tls);
   auto resume = p_.pool->session();
-  auto opened = co_await conn->open(p_.origin, timeouts, deadline, std::move(resume));
+  auto opened = co_await conn->open(p_.server, timeouts, deadline, std::move(resume));
   if (!opened) {
     p_.pool->note_connect_error(opened.error());
     co_return std::unexpected(std::move(opened.error()));

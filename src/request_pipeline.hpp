@@ -16,8 +16,8 @@
 #include "base_url.hpp"
 #include "call_settings.hpp"
 #include "call_state.hpp"
-#include "codec.hpp"
 #include "connection_pool.hpp"
+#include "http_message.hpp"
 #include "rate_limiter.hpp"
 #include "stats_counters.hpp"
 #include "unit_random.hpp"
@@ -46,7 +46,7 @@ struct pipeline_response {
 struct pipeline_parts {
   boost::asio::any_io_executor executor;
   const client_options* options = nullptr;
-  endpoint origin;
+  origin server;                                  // the parsed base URL
   std::shared_ptr<boost::asio::ssl::context> tls; // null for plain http
   std::shared_ptr<rate_limiter> limiter;
   std::shared_ptr<connection_pool> pool;

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "codec.hpp"
+#include "http_message.hpp"
 
 namespace talkory::detail {
 

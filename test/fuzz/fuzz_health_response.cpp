@@ -1,5 +1,6 @@
 // decode_health_response / decode_error_response on a response with an arbitrary status,
 // arbitrary values for the headers the codec reads, and an arbitrary body.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
@@ -7,8 +8,9 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include "codec.hpp"
+#include "error_decoder.hpp"
 #include "fuzz_checks.hpp"
+#include "health_decoder.hpp"
 
 namespace {
 
@@ -53,8 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       response.set(names[i], header_value(in));
   response.body() = in.ConsumeRemainingBytesAsString();
 
+  // A fixed clock reading: the decoders take "now" as a parameter, and an input must replay alike.
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'782'554'400}};
   const int expected_status = static_cast<int>(status);
-  const auto report = talkory::detail::decode_health_response(response);
+  const auto report = talkory::detail::decode_health_response(response, now);
   if (report) {
     check(status >= 200 && status <= 299, "a report was decoded from a non-2xx response");
     check(report->meta.http_status == expected_status, "report.meta.http_status is wrong");
@@ -78,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The pipeline decodes every non-2xx response as an error; decode any status here.
-  const auto error = talkory::detail::decode_error_response(response);
+  const auto error = talkory::detail::decode_error_response(response, now);
   talkory_fuzz::check_api_error(error, expected_status);
   check(error.origin == talkory::error_origin::server,
         "decode_error_response origin is not server");

@@ -2,6 +2,7 @@
 // connection::exchange) → the decoder the pipeline would call. The first byte picks how the bytes
 // are split into reads, so that the parser's resumption across reads is exercised too.
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,8 +15,9 @@
 
 #include <talkory/options.hpp>
 
-#include "codec.hpp"
+#include "error_decoder.hpp"
 #include "fuzz_checks.hpp"
+#include "health_decoder.hpp"
 
 namespace {
 
@@ -72,8 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& response = parser.get();
   check(response.body().size() <= defaults.max_response_body, "the body limit was not enforced");
   const int status = static_cast<int>(response.result_int());
+  // A fixed clock reading: the decoders take "now" as a parameter, and an input must replay alike.
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'782'554'400}};
   if (status >= 200 && status <= 299) {
-    const auto report = talkory::detail::decode_health_response(response);
+    const auto report = talkory::detail::decode_health_response(response, now);
     if (report) {
       std::ostringstream os;
       os << *report;
@@ -81,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       talkory_fuzz::check_api_error(report.error(), status);
     }
   } else {
-    talkory_fuzz::check_api_error(talkory::detail::decode_error_response(response), status);
+    talkory_fuzz::check_api_error(talkory::detail::decode_error_response(response, now), status);
   }
   return 0;
 }

@@ -9,8 +9,9 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include "codec.hpp"
 #include "fuzz_checks.hpp"
+#include "http_dates.hpp"
+#include "http_message.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// parse_base_url: which base URLs are accepted, and the endpoint each one gives.
+// parse_base_url: which base URLs are accepted, and the origin each one gives.
 #include <boost/test/unit_test.hpp>
 
 #include <string>
@@ -6,7 +6,7 @@
 #include "base_url.hpp"
 
 using talkory::errc;
-using talkory::detail::endpoint;
+using talkory::detail::origin;
 using talkory::detail::parse_base_url;
 
 // Compared in assertions; not worth an operator<< in the library.
@@ -14,7 +14,7 @@ BOOST_TEST_DONT_PRINT_LOG_VALUE(talkory::error_origin)
 
 namespace {
 
-endpoint accepted(std::string_view url, bool insecure = false) {
+origin accepted(std::string_view url, bool insecure = false) {
   auto result = parse_base_url(url, insecure);
   BOOST_TEST_REQUIRE(result.has_value(), url << ": " << result.error().message);
   return *result;

@@ -6,7 +6,8 @@
 #include <string>
 
 #include "base_url.hpp"
-#include "codec.hpp"
+#include "error_decoder.hpp"
+#include "http_dates.hpp"
 
 using namespace std::chrono;
 using talkory::detail::parse_retry_after;
@@ -54,20 +55,20 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_near_now_rounds_up) {
   BOOST_TEST(retry_after_seconds("Fri, 02 Jan 2026 00:00:01 GMT") == none);
 }
 
-// Through the decoder, with the real clock: a far-future Retry-After is no Retry-After.
+// Through the decoder: a far-future Retry-After is no Retry-After.
 BOOST_AUTO_TEST_CASE(error_response_with_retry_after_in_year_9999_has_none) {
   talkory::detail::http_response response{boost::beast::http::status::service_unavailable, 11};
   response.set("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT");
   response.body() = R"({"error":{"code":"service_unavailable","message":"Down.","status":503}})";
   response.prepare_payload();
-  const auto error = talkory::detail::decode_error_response(response);
+  const auto error = talkory::detail::decode_error_response(response, now_2026);
   BOOST_TEST((error.code == talkory::errc::service_unavailable));
   BOOST_TEST(!error.retry_after.has_value());
 }
 
 // fuzz_base_url: "https://[::2]http://i/v2". Boost.URL 1.81 does not require the path after an
 // authority to start with '/' (boostorg/url#636), so "https://host:443x/y" parsed as port 443 and
-// path "x/y", and the endpoint's request target became "x/y/v1/health/llm" (or, here, the
+// path "x/y", and the origin's request target became "x/y/v1/health/llm" (or, here, the
 // absolute-form "http://i/v2/v1/health/llm", which a proxy would forward to host "i").
 BOOST_AUTO_TEST_CASE(base_url_path_not_starting_with_slash_is_refused) {
   for (const std::string_view url :

@@ -1,11 +1,14 @@
-// The strict ISO 8601 parser behind "checkedAt", and the formatter that prints it back.
+// The dates a response carries: the strict ISO 8601 parser behind "checkedAt" (and the formatter
+// that prints it back), IMF-fixdate, and Retry-After in both of its forms.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "codec.hpp"
+#include <talkory/health.hpp>
+
+#include "http_dates.hpp"
 
 using namespace std::chrono;
 using talkory::detail::parse_iso8601;
@@ -18,9 +21,15 @@ std::string reparsed(std::string_view text) {
   return t ? talkory::format_iso8601(*t) : "none";
 }
 
+// The clock reading the Retry-After cases are relative to: 1994-11-06T08:49:00Z.
+const auto fixed_now = sys_days{year{1994} / 11 / 6} + 8h + 49min;
+
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(iso8601_tests)
+BOOST_AUTO_TEST_SUITE(http_dates_tests)
+
+// ---------------------------------------------------------------------------------------------
+// ISO 8601
 
 BOOST_AUTO_TEST_CASE(spec_example_parses_to_the_exact_instant) {
   const auto t = parse_iso8601("2026-06-27T10:00:00.000Z");
@@ -136,6 +145,84 @@ BOOST_AUTO_TEST_CASE(format_and_parse_round_trip) {
                            "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"}) {
     BOOST_TEST_CONTEXT(text) {
       BOOST_TEST(reparsed(text) == text);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IMF-fixdate and Retry-After
+
+BOOST_AUTO_TEST_CASE(imf_fixdate_parses_to_the_exact_second) {
+  using talkory::detail::parse_imf_fixdate;
+  const auto t = parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT");
+  BOOST_TEST_REQUIRE(t.has_value());
+  BOOST_TEST((*t == sys_days{year{1994} / 11 / 6} + 8h + 49min + 37s));
+  // The weekday is checked for form only; a leap second becomes the second before it.
+  BOOST_TEST((parse_imf_fixdate("Mon, 06 Nov 1994 08:49:37 GMT") == t));
+  BOOST_TEST((parse_imf_fixdate("Sat, 31 Dec 2016 23:59:60 GMT") ==
+              sys_days{year{2016} / 12 / 31} + 23h + 59min + 59s));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_delay_seconds_are_parsed) {
+  using talkory::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  BOOST_TEST(parse_retry_after("0", now)->count() == 0);
+  BOOST_TEST(parse_retry_after("30", now)->count() == 30);
+  BOOST_TEST(parse_retry_after(" 120 ", now)->count() == 120);
+  BOOST_TEST(parse_retry_after("007", now)->count() == 7);
+  BOOST_TEST(parse_retry_after("86400", now)->count() == 86400);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_junk_signs_and_absurd_values_give_nothing) {
+  using talkory::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  for (const char* value : {"", " ", "-1", "+5", "1.5", "5s", "0x10", "1e3", "86401",
+                            "99999999999999999999999999", "soon", "30, 40"}) {
+    BOOST_TEST_CONTEXT(value) {
+      BOOST_TEST(!parse_retry_after(value, now).has_value());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date_is_relative_to_now) {
+  using talkory::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::time_point{fixed_now}; // 08:49:00
+  const auto delay = parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now);
+  BOOST_TEST_REQUIRE(delay.has_value());
+  BOOST_TEST(delay->count() == 37);
+  // A partial second rounds up: waiting too little would only earn another 429.
+  const auto later = parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 500ms);
+  BOOST_TEST(later->count() == 37);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_past_gives_zero) {
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  const auto delay = talkory::detail::parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now);
+  BOOST_TEST_REQUIRE(delay.has_value());
+  BOOST_TEST(delay->count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date_more_than_a_day_ahead_gives_nothing) {
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  BOOST_TEST(!talkory::detail::parse_retry_after("Tue, 08 Nov 1994 08:49:37 GMT", now));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_malformed_http_dates_give_nothing) {
+  using talkory::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  for (const char* value : {
+           "Sun, 06 Nov 1994 08:49:37 UTC",  // zone must be GMT
+           "Sun, 6 Nov 1994 08:49:37 GMT",   // day is two digits
+           "Sun, 06 nov 1994 08:49:37 GMT",  // month names are case-sensitive
+           "Xyz, 06 Nov 1994 08:49:37 GMT",  // no such day
+           "Sun, 31 Nov 1994 08:49:37 GMT",  // no such date
+           "Sun, 06 Nov 1994 24:00:00 GMT",  // hour out of range
+           "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850 form
+           "Sun Nov  6 08:49:37 1994",       // obsolete asctime form
+           "Sun, 06 Nov 1994 08:49:37 GMT junk",
+       }) {
+    BOOST_TEST_CONTEXT(value) {
+      BOOST_TEST(!parse_retry_after(value, now).has_value());
     }
   }
 }

@@ -1,0 +1,145 @@
+// The health body: {"status", "checkedAt", "providers": {name: {"status"}}}, strictly typed,
+// unknown statuses and providers kept, the first problem found named in the error.
+#include "health_decoder.hpp"
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "error_decoder.hpp"
+#include "http_dates.hpp"
+#include "json_fields.hpp"
+#include "text.hpp"
+
+namespace talkory::detail {
+
+namespace {
+
+// The decoding failure of a 2xx health response.
+struct health_failure {
+  std::string detail;
+  std::string snippet; // set when the body could not be read as JSON at all
+};
+
+// The status whose documented word (to_string) is `word`; anything else is kept as unknown.
+template <class Status>
+Status status_from_word(std::string_view word, std::initializer_list<Status> known) noexcept {
+  for (const auto status : known)
+    if (to_string(status) == word)
+      return status;
+  return Status::unknown;
+}
+
+// Parses the body, or says why it is not JSON at all (with a snippet of it).
+std::optional<boost::json::value> parse_body(std::string_view body, health_failure& failure) {
+  if (is_blank(body)) {
+    failure.detail = "the body is empty, expected a JSON object";
+    return std::nullopt;
+  }
+  std::string problem;
+  auto value = parse_json(body, problem);
+  if (!value) {
+    failure.snippet = bounded_snippet(body);
+    failure.detail = looks_like_html(body)
+                         ? "the body is an HTML page, not JSON (check that base_url points at "
+                           "the Talkory API): " +
+                               failure.snippet
+                         : "the body is not valid JSON (" + problem + "): " + failure.snippet;
+  }
+  return value;
+}
+
+// Appends the providers in the server's order (json::object keeps insertion order).
+bool decode_providers(const boost::json::object& members, health_report& report,
+                      health_failure& failure) {
+  report.providers.reserve(members.size());
+  for (const auto& member : members) {
+    const std::string_view name(member.key().data(), member.key().size());
+    const std::string where = "provider " + quoted(name);
+    if (!member.value().is_object()) {
+      failure.detail = type_mismatch(where, member.value(), "an object");
+      return false;
+    }
+    const auto state =
+        string_member(member.value().get_object(), "status", where + ": ", failure.detail);
+    if (!state)
+      return false;
+    report.providers.push_back(provider_health{
+        std::string(name), status_from_word(*state, {provider_status::ok, provider_status::error}),
+        std::string(*state)});
+  }
+  return true;
+}
+
+// Fills `report` from the body, or explains the first thing that is wrong with it.
+bool decode_health_body(std::string_view body, health_report& report, health_failure& failure) {
+  const auto value = parse_body(body, failure);
+  if (!value)
+    return false;
+  if (!value->is_object()) {
+    failure.detail = type_mismatch("the body", *value, "a JSON object");
+    return false;
+  }
+  const auto& root = value->get_object();
+
+  const auto status = string_member(root, "status", "", failure.detail);
+  if (!status)
+    return false;
+  report.status = status_from_word(*status, {health_status::ok, health_status::degraded});
+  report.raw_status = std::string(*status);
+
+  const auto checked_at = string_member(root, "checkedAt", "", failure.detail);
+  if (!checked_at)
+    return false;
+  const auto when = parse_iso8601(*checked_at);
+  if (!when) {
+    failure.detail = "\"checkedAt\" is not an ISO 8601 date-time: " + quoted(*checked_at);
+    return false;
+  }
+  report.checked_at = *when;
+
+  const auto* providers = object_member(root, "providers", "", failure.detail);
+  return providers != nullptr && decode_providers(*providers, report, failure);
+}
+
+result<health_report> decode(const http_response& response,
+                             std::chrono::system_clock::time_point now) {
+  const unsigned status = response.result_int();
+  if (status < 200 || status > 299)
+    return std::unexpected(decode_error_response(response, now));
+
+  health_report report;
+  report.meta.http_status = static_cast<int>(status);
+  report.meta.request_id =
+      bounded_snippet(header_value(response, "X-Request-Id"), max_quoted_value);
+  report.meta.rate_limit_limit = parse_header_integer(header_value(response, "X-RateLimit-Limit"));
+  report.meta.rate_limit_remaining =
+      parse_header_integer(header_value(response, "X-RateLimit-Remaining"));
+
+  health_failure failure;
+  if (!decode_health_body(response.body(), report, failure)) {
+    api_error error;
+    error.code = errc::invalid_response;
+    error.origin = error_origin::client;
+    error.http_status = static_cast<int>(status);
+    error.message = "the health response is invalid: " + failure.detail;
+    error.request_id = report.meta.request_id;
+    error.body_snippet = std::move(failure.snippet);
+    return std::unexpected(std::move(error));
+  }
+  return report;
+}
+
+} // namespace
+
+result<health_report> decode_health_response(const http_response& response,
+                                             std::chrono::system_clock::time_point now) {
+  try {
+    return decode(response, now);
+  } catch (const std::exception& e) {
+    return std::unexpected(decoding_failure(response, e));
+  }
+}
+
+} // namespace talkory::detail

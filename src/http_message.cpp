@@ -1,0 +1,58 @@
+// Request building and header access with Beast's message types; no I/O (connection.cpp writes
+// the request and reads the response).
+#include "http_message.hpp"
+
+#include <limits>
+#include <string>
+
+#include <boost/beast/http/field.hpp>
+
+#include "text.hpp"
+
+namespace talkory::detail {
+
+namespace {
+
+boost::beast::string_view beast_view(std::string_view s) noexcept {
+  return {s.data(), s.size()};
+}
+
+} // namespace
+
+http_request make_request(const origin& o, http::verb method, std::string_view path,
+                          std::string_view body, std::string_view api_key,
+                          std::string_view user_agent) {
+  http_request request{method, o.target(path), 11};
+  request.set(http::field::host, o.host_header);
+  std::string authorization = "Bearer ";
+  authorization.append(api_key);
+  request.set(http::field::authorization, authorization);
+  if (!user_agent.empty())
+    request.set(http::field::user_agent, beast_view(user_agent));
+  request.set(http::field::accept, "application/json");
+  if (!body.empty())
+    request.set(http::field::content_type, "application/json");
+  request.body().assign(body);
+  request.keep_alive(true); // HTTP/1.1's default: no Connection header is added
+  // Content-Length for a body (and an empty POST or PUT); nothing for an empty GET.
+  request.prepare_payload();
+  return request;
+}
+
+std::string_view header_value(const http::fields& fields, std::string_view name) {
+  const auto it = fields.find(beast_view(name));
+  if (it == fields.end())
+    return {};
+  const auto value = it->value();
+  return {value.data(), value.size()};
+}
+
+bool has_header(const http::fields& fields, std::string_view name) {
+  return fields.find(beast_view(name)) != fields.end();
+}
+
+std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept {
+  return parse_decimal(trim_ows(value), std::numeric_limits<std::int64_t>::max());
+}
+
+} // namespace talkory::detail
