@@ -868,8 +868,8 @@ std::size_t fault_server::scripts_pending() const {
 }
 
 void fault_server::release_stalled() {
-  impl_->run_on_server_thread([this] {
-    for (const auto& weak : impl_->sessions)
+  impl_->run_on_server_thread([state = impl_.get()] {
+    for (const auto& weak : state->sessions)
       if (auto session = weak.lock())
         session->release_stall();
   });
