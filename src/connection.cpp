@@ -327,7 +327,9 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
   tcp().expires_never();
   ++requests_served_;
   last_used_ = clock::now();
-  out.keep_alive = parser->get().keep_alive() && buffer_.size() == 0;
+  // The parser's own keep_alive(), not the message's: a body that ended with the connection
+  // (no Content-Length, not chunked) leaves nothing to reuse even when HTTP/1.1 says keep-alive.
+  out.keep_alive = parser->keep_alive() && buffer_.size() == 0;
   out.response = parser->release();
   co_return out;
 }

@@ -2,6 +2,8 @@
 // std::chrono, arithmetic in whole seconds or milliseconds so that no year can overflow it.
 #include "http_dates.hpp"
 
+#include <algorithm>
+
 #include <array>
 #include <cstdint>
 
@@ -13,9 +15,11 @@ using namespace std::chrono;
 
 namespace {
 
-// An absurd Retry-After is treated as no Retry-After at all: the retry policy then falls back
-// to its own backoff (and its max_retry_after cap) instead of trusting a broken header.
-constexpr seconds max_retry_after{86'400};
+// A valid Retry-After however large (a number of any length, a date however far ahead) is kept,
+// saturated here, so that the retry policy sees "longer than max_retry_after" and fails at once;
+// treating it as absent would retry on the client's own short backoff against the server's word.
+// About 317 years: far above any sane cap, and still exact in milliseconds and nanoseconds.
+constexpr seconds retry_after_ceiling{10'000'000'000};
 
 // Reads exactly `n` digits at `pos`.
 bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexcept {
@@ -146,8 +150,10 @@ std::optional<seconds> parse_retry_after(std::string_view value,
     return std::nullopt;
   if (is_ascii_digit(value.front())) {
     // delay-seconds = 1*DIGIT; anything else starting with a digit is junk.
-    const auto total = parse_decimal(value, max_retry_after.count());
-    return total ? std::optional<seconds>(*total) : std::nullopt;
+    if (!std::all_of(value.begin(), value.end(), is_ascii_digit))
+      return std::nullopt;
+    const auto total = parse_decimal(value, retry_after_ceiling.count());
+    return total ? seconds(*total) : retry_after_ceiling; // all digits, only too long: saturate
   }
   const auto date = parse_imf_fixdate(value);
   if (!date)
@@ -158,9 +164,7 @@ std::optional<seconds> parse_retry_after(std::string_view value,
   const auto delay = *date - floor<seconds>(now);
   if (delay <= seconds::zero())
     return seconds::zero();
-  if (delay > max_retry_after)
-    return std::nullopt;
-  return delay;
+  return std::min(delay, retry_after_ceiling);
 }
 
 } // namespace talkory::detail

@@ -19,7 +19,8 @@ parse_iso8601(std::string_view text) noexcept;
 std::optional<std::chrono::sys_seconds> parse_imf_fixdate(std::string_view text) noexcept;
 
 /// Retry-After as delay-seconds or an HTTP-date (IMF-fixdate) relative to `now`. Junk, negative
-/// or absurd values (more than a day) give nothing. A date in the past gives zero.
+/// values give nothing. A valid value however large is kept (saturated at about 317 years), so
+/// that it counts as longer than any max_retry_after. A date in the past gives zero.
 std::optional<std::chrono::seconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) noexcept;
 

@@ -2,6 +2,9 @@
 // api_error::message, so they name the member and the kind of value found.
 #include "json_fields.hpp"
 
+#include "json_duplicate_keys.hpp"
+#include "text.hpp"
+
 #include <boost/json/error.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/parser.hpp>
@@ -47,8 +50,13 @@ std::optional<json::value> parse_json(std::string_view body, std::string& proble
   json::parser parser({}, options);
   boost::system::error_code ec;
   const std::size_t consumed = parser.write(body.data(), body.size(), ec);
-  if (!ec)
+  if (!ec) {
+    if (auto twice = first_duplicate_key(body)) {
+      problem = "the key " + quoted(*twice) + " appears twice in one object";
+      return std::nullopt;
+    }
     return parser.release();
+  }
   if (ec == json::error::too_deep)
     problem = "nested deeper than " + std::to_string(max_json_depth) + " levels";
   else if (ec == json::error::incomplete)

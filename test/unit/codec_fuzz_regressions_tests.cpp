@@ -34,11 +34,15 @@ BOOST_AUTO_TEST_SUITE(codec_fuzz_regressions_tests)
 // system_clock's nanoseconds, which overflow outside 1678..2262: signed overflow (UB), and in
 // practice a wrapped delay: dates from 2318 on wrapped to the past and gave "retry now" (0 s),
 // dates before 1678 wrapped to the far future and were dropped instead of meaning "now".
-BOOST_AUTO_TEST_CASE(retry_after_http_date_beyond_2262_is_ignored) {
-  BOOST_TEST(retry_after_seconds("Mon, 01 Jan 2263 00:00:00 GMT") == none);
-  BOOST_TEST(retry_after_seconds("Wed, 21 Oct 4520 07:28:00 GMT") == none);
-  BOOST_TEST(retry_after_seconds("Mon, 01 Jun 2318 00:00:00 GMT") == none);
-  BOOST_TEST(retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT") == none);
+// Since the hardening issue a far-future date is kept, saturated (it means "not soon"), so the
+// call fails at once against max_retry_after instead of retrying on its own backoff. What the
+// fuzzer found still holds: no wrap to the past, no overflow.
+constexpr long long ceiling = 10'000'000'000;
+BOOST_AUTO_TEST_CASE(retry_after_http_date_beyond_2262_saturates) {
+  BOOST_TEST(retry_after_seconds("Mon, 01 Jan 2263 00:00:00 GMT") == 7'478'956'800);
+  BOOST_TEST(retry_after_seconds("Wed, 21 Oct 4520 07:28:00 GMT") == ceiling);
+  BOOST_TEST(retry_after_seconds("Mon, 01 Jun 2318 00:00:00 GMT") == 9'227'606'400);
+  BOOST_TEST(retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT") == ceiling);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_http_date_before_1678_is_zero) {
@@ -52,18 +56,20 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_near_now_rounds_up) {
   BOOST_TEST(retry_after_seconds("Thu, 01 Jan 2026 00:00:01 GMT") == 1);
   BOOST_TEST(retry_after_seconds("Thu, 01 Jan 2026 00:00:00 GMT") == 0);
   BOOST_TEST(retry_after_seconds("Fri, 02 Jan 2026 00:00:00 GMT") == 86'400);
-  BOOST_TEST(retry_after_seconds("Fri, 02 Jan 2026 00:00:01 GMT") == none);
+  BOOST_TEST(retry_after_seconds("Fri, 02 Jan 2026 00:00:01 GMT") == 86'401);
 }
 
-// Through the decoder: a far-future Retry-After is no Retry-After.
-BOOST_AUTO_TEST_CASE(error_response_with_retry_after_in_year_9999_has_none) {
+// Through the decoder: a far-future Retry-After is kept, saturated (so the retry policy refuses
+// to wait for it and the call fails at once).
+BOOST_AUTO_TEST_CASE(error_response_with_retry_after_in_year_9999_saturates) {
   talkory::detail::http_response response{boost::beast::http::status::service_unavailable, 11};
   response.set("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT");
   response.body() = R"({"error":{"code":"service_unavailable","message":"Down.","status":503}})";
   response.prepare_payload();
   const auto error = talkory::detail::decode_error_response(response, now_2026);
   BOOST_TEST((error.code == talkory::errc::service_unavailable));
-  BOOST_TEST(!error.retry_after.has_value());
+  BOOST_TEST_REQUIRE(error.retry_after.has_value());
+  BOOST_TEST(error.retry_after->count() == ceiling);
 }
 
 // fuzz_base_url: "https://[::2]http://i/v2". Boost.URL 1.81 does not require the path after an

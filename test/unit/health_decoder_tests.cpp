@@ -290,4 +290,31 @@ BOOST_AUTO_TEST_CASE(non_2xx_health_response_is_decoded_as_an_error_response) {
   BOOST_TEST(result.error().origin == talkory::error_origin::server);
 }
 
+// Parsers disagree on which duplicate wins (Boost.JSON keeps the last): a body two readers could
+// read two ways is refused, at any depth.
+BOOST_AUTO_TEST_CASE(duplicate_keys_anywhere_give_invalid_response) {
+  const std::string providers = R"("providers":{"gpt":{"status":"ok"}})";
+  const std::string checked = R"("checkedAt":"2026-06-27T10:00:00.000Z",)";
+  for (const auto& body : {
+           R"({"status":"ok","status":"degraded",)" + checked + providers + "}",
+           R"({"status":"ok",)" + checked +
+               R"("providers":{"gpt":{"status":"ok"},"gpt":{"status":"error"}}})",
+           R"({"status":"ok",)" + checked +
+               R"("providers":{"gpt":{"status":"ok","status":"error"}}})",
+       }) {
+    BOOST_TEST_CONTEXT(body) {
+      const auto error = refused(body);
+      BOOST_TEST(error.code == errc::invalid_response);
+      BOOST_TEST(contains(error.message, "appears twice"), error.message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_same_key_in_different_objects_is_fine) {
+  const auto result = decode_health_response(
+      make_response(200, R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":)"
+                         R"({"gpt":{"status":"ok"},"claude":{"status":"ok"}}})"));
+  BOOST_TEST(result.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

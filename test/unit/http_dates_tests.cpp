@@ -173,15 +173,26 @@ BOOST_AUTO_TEST_CASE(retry_after_delay_seconds_are_parsed) {
   BOOST_TEST(parse_retry_after("86400", now)->count() == 86400);
 }
 
-BOOST_AUTO_TEST_CASE(retry_after_junk_signs_and_absurd_values_give_nothing) {
+BOOST_AUTO_TEST_CASE(retry_after_junk_and_signs_give_nothing) {
   using talkory::detail::parse_retry_after;
   const auto now = std::chrono::system_clock::time_point{fixed_now};
-  for (const char* value : {"", " ", "-1", "+5", "1.5", "5s", "0x10", "1e3", "86401",
-                            "99999999999999999999999999", "soon", "30, 40"}) {
+  for (const char* value : {"", " ", "-1", "+5", "1.5", "5s", "0x10", "1e3",
+                            "99999999999999999999x", "soon", "30, 40"}) {
     BOOST_TEST_CONTEXT(value) {
       BOOST_TEST(!parse_retry_after(value, now).has_value());
     }
   }
+}
+
+// The hardening issue: a valid Retry-After above max_retry_after, however large, must make the
+// call fail at once, so it is kept (saturated) rather than dropped as it was above one day.
+BOOST_AUTO_TEST_CASE(retry_after_numbers_of_any_size_are_kept_saturated) {
+  using talkory::detail::parse_retry_after;
+  const auto now = std::chrono::system_clock::time_point{fixed_now};
+  BOOST_TEST(parse_retry_after("86401", now)->count() == 86401);
+  BOOST_TEST(parse_retry_after("100000000000", now)->count() == 10'000'000'000);
+  BOOST_TEST(parse_retry_after("99999999999999999999999999", now)->count() == 10'000'000'000);
+  BOOST_TEST(parse_retry_after("9999999999", now)->count() == 9'999'999'999);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_http_date_is_relative_to_now) {
@@ -202,9 +213,11 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_past_gives_zero) {
   BOOST_TEST(delay->count() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(retry_after_http_date_more_than_a_day_ahead_gives_nothing) {
-  const auto now = std::chrono::system_clock::time_point{fixed_now};
-  BOOST_TEST(!talkory::detail::parse_retry_after("Tue, 08 Nov 1994 08:49:37 GMT", now));
+BOOST_AUTO_TEST_CASE(retry_after_http_date_more_than_a_day_ahead_is_kept) {
+  const auto now = std::chrono::system_clock::time_point{fixed_now}; // Sun, 06 Nov 1994 08:49:00
+  const auto delay = talkory::detail::parse_retry_after("Tue, 08 Nov 1994 08:49:37 GMT", now);
+  BOOST_TEST_REQUIRE(delay.has_value());
+  BOOST_TEST(delay->count() == 2 * 86'400 + 37);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_malformed_http_dates_give_nothing) {
