@@ -300,6 +300,11 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
   // Informational answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110
   // 15.2): each is read and skipped, at most max_informational of them, so a server cannot keep
   // the client reading header blocks for ever within the deadline.
+  // Whatever the parser has not yet consumed sits in buffer_: a status line, a header block, a
+  // chunk-size line with its extensions. Capping the buffer at the header cap bounds each of
+  // them (an endless chunk extension fails at once with response_too_large instead of growing
+  // until the deadline); body bytes pass through it in pieces of at most that size.
+  buffer_.max_size(std::max<std::size_t>(max_header, 4096));
   std::optional<beast::http::response_parser<beast::http::string_body>> parser;
   for (int informational = 0;; ++informational) {
     parser.emplace();
