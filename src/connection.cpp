@@ -113,6 +113,13 @@ api_error invalid_informational_response(int status, const std::string& peer) {
   return e;
 }
 
+// A step's error, or operation_aborted when a cancellation landed after the step's operation
+// completed but before the coroutine resumed (see cancellation_requested()).
+asio::awaitable<error_code> step_outcome(error_code ec) {
+  const bool cancelled = co_await cancellation_requested();
+  co_return (!ec && cancelled) ? error_code(asio::error::operation_aborted) : ec;
+}
+
 } // namespace
 
 static std::uint64_t next_connection_id() noexcept {
@@ -215,19 +222,15 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
     tcp().expires_at(connect_deadline);
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
-    auto [rec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
-    const bool cancelled_after_resolve = co_await cancellation_requested();
-    if (!rec && cancelled_after_resolve)
-      rec = asio::error::operation_aborted;
+    auto [resolve_ec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
+    const auto rec = co_await step_outcome(resolve_ec);
     if (rec)
       co_return std::unexpected(
           transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
     tcp().expires_at(connect_deadline);
     std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
   }
-  const bool cancelled_after_connect = co_await cancellation_requested();
-  if (!ec && cancelled_after_connect)
-    ec = asio::error::operation_aborted;
+  ec = co_await step_outcome(ec);
   if (ec)
     co_return std::unexpected(
         transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
@@ -289,9 +292,7 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
     std::tie(ec, std::ignore) = co_await beast::http::async_write(*tls_, request, use_tuple);
   else
     std::tie(ec, std::ignore) = co_await beast::http::async_write(*plain_, request, use_tuple);
-  const bool cancelled_after_write = co_await cancellation_requested();
-  if (!ec && cancelled_after_write)
-    ec = asio::error::operation_aborted;
+  ec = co_await step_outcome(ec);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
     co_return out;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 
 #include <talkory/stats.hpp>
 
@@ -15,19 +16,19 @@ struct stats_counters {
 
   /// The counters (the pool's gauges are the caller's to fill in).
   client_stats snapshot() const {
+    using atomic = std::atomic<std::uint64_t> stats_counters::*;
+    using field = std::uint64_t client_stats::*;
+    // Each counter and the client_stats field it fills, three to a line.
+    // clang-format off
+    static constexpr std::pair<atomic, field> fields[] = {
+        {&stats_counters::calls_started, &client_stats::calls_started}, {&stats_counters::calls_succeeded, &client_stats::calls_succeeded}, {&stats_counters::calls_failed, &client_stats::calls_failed},
+        {&stats_counters::requests, &client_stats::requests}, {&stats_counters::requests_on_reused, &client_stats::requests_on_reused}, {&stats_counters::connections_opened, &client_stats::connections_opened},
+        {&stats_counters::handshakes_full, &client_stats::handshakes_full}, {&stats_counters::handshakes_resumed, &client_stats::handshakes_resumed}, {&stats_counters::stale_retries, &client_stats::stale_retries},
+        {&stats_counters::retries, &client_stats::retries}, {&stats_counters::pool_waits, &client_stats::pool_waits}, {&stats_counters::rate_limit_waits, &client_stats::rate_limit_waits}};
+    // clang-format on
     client_stats s;
-    s.calls_started = calls_started;
-    s.calls_succeeded = calls_succeeded;
-    s.calls_failed = calls_failed;
-    s.requests = requests;
-    s.requests_on_reused = requests_on_reused;
-    s.connections_opened = connections_opened;
-    s.handshakes_full = handshakes_full;
-    s.handshakes_resumed = handshakes_resumed;
-    s.stale_retries = stale_retries;
-    s.retries = retries;
-    s.pool_waits = pool_waits;
-    s.rate_limit_waits = rate_limit_waits;
+    for (const auto& [from, to] : fields)
+      s.*to = (this->*from).load(std::memory_order_relaxed);
     return s;
   }
 };
