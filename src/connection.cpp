@@ -188,6 +188,8 @@ void connection::watch_idle(const asio::any_io_executor& executor,
     watch->restore_work();
     asio::post(executor, std::move(watch->on_peer_activity));
   });
+  // After the wait is pending (it holds the unit given up here); its handler may already have
+  // run on another thread, which only reorders the +1/-1 pairs around a count that stays >= 0.
   io->get_executor().on_work_finished();
   idle_watch_ = std::move(watch);
 }
