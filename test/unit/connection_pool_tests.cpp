@@ -49,7 +49,11 @@ struct fixture {
     pool = connection_pool::create(ioc.get_executor(), o, std::move(now));
   }
   ~fixture() {
-    outcomes.clear(); // gives every lease back, then lets the pool process it
+    // Waiters still queued are cancelled first: served later, they would complete into outcomes
+    // already destroyed. Then every lease goes back and the pool processes it.
+    pool->async_shutdown(1s, [] {});
+    drain();
+    outcomes.clear();
     drain();
   }
 
