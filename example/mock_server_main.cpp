@@ -22,6 +22,7 @@ constexpr std::string_view usage = R"(usage: talkory-mock-server [options]
   --key KEY           accept KEY as a valid API key (repeatable; the demo key is always valid)
   --rate-limit N      requests per key per window (default 30)
   --rate-window-ms N  length of the rate-limit window in milliseconds (default 60000)
+  --flip-every-ms N   demo mode: flip a random provider between ok and error every N ms
   --help              this text
 Prints the base URL on the first line of standard output, then serves until SIGINT or SIGTERM.
 )";
@@ -89,6 +90,13 @@ std::optional<command_line> parse(int argc, char** argv) {
         return std::nullopt;
       }
       parsed.options.rate_window = std::chrono::milliseconds(*window);
+    } else if (flag == "--flip-every-ms") {
+      const auto period = number(std::numeric_limits<std::uint32_t>::max());
+      if (!period || *period == 0) {
+        std::cerr << "talkory-mock-server: --flip-every-ms needs a positive number\n";
+        return std::nullopt;
+      }
+      parsed.options.flip_every = std::chrono::milliseconds(*period);
     } else {
       std::cerr << "talkory-mock-server: unknown or incomplete option '" << flag << "'\n" << usage;
       return std::nullopt;

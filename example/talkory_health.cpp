@@ -22,6 +22,7 @@
 #include <talkory/testing/mock_server.hpp>
 
 #include "cli_support.hpp"
+#include "watch_mode.hpp"
 
 namespace asio = boost::asio;
 namespace cli = talkory::cli;
@@ -32,7 +33,7 @@ constexpr std::string_view program = "talkory-health";
 
 constexpr std::string_view usage_text =
     R"(usage: talkory-health [--base-url URL] [--ca-file PATH] [--timeout SECONDS] [--json]
-                      [--demo] [--verbose]
+                      [--demo] [--verbose] [--watch [--interval SECONDS]]
 
 Asks the Talkory API (GET /v1/health/llm) which LLM providers are up.
 
@@ -42,15 +43,22 @@ Asks the Talkory API (GET /v1/health/llm) which LLM providers are up.
   --json              print the report as one JSON object on stdout
   --demo              start an embedded mock server and query it (no key, no network)
   --verbose           print diagnostics to stderr (the API key is never printed)
+  --watch             keep polling and print each change as it happens (one line per event,
+                      JSON Lines with --json) until Ctrl-C or SIGTERM; --timeout bounds each poll
+  --interval SECONDS  time between polls in --watch mode, decimals allowed (default: 60;
+                      with --demo: 1, and the demo's providers flip every few seconds)
   -h, --help          print this help and exit
 
 The API key is read from the TALKORY_API_KEY environment variable.
 Exit status: 0 every provider ok, 1 degraded, 2 error, 64 usage error.
+With --watch: 0 after Ctrl-C or SIGTERM, 2 when it cannot start or the first poll fails with
+an error polling again cannot fix (401, 403, 404, ...), 64 usage error.
 )";
 
 constexpr cli::flag_spec flag_specs[] = {
     {"--base-url", true}, {"--ca-file", true},  {"--timeout", true}, {"--json", false},
     {"--demo", false},    {"--verbose", false}, {"--help", false},   {"-h", false},
+    {"--watch", false},   {"--interval", true},
 };
 
 struct arguments {
@@ -61,6 +69,8 @@ struct arguments {
   bool demo = false;
   bool verbose = false;
   bool help = false;
+  bool watch = false;
+  std::optional<std::chrono::milliseconds> interval;
 };
 
 std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
@@ -86,6 +96,14 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       args.demo = true;
     } else if (name == "--verbose") {
       args.verbose = true;
+    } else if (name == "--watch") {
+      args.watch = true;
+    } else if (name == "--interval") {
+      args.interval = cli::parse_seconds(*value);
+      if (!args.interval) {
+        return std::unexpected("--interval needs a number of seconds greater than 0, not '" +
+                               std::string(*value) + "'");
+      }
     } else {
       args.help = true;
     }
@@ -94,6 +112,9 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
   // silently ignored, so refuse the combination instead.
   if (args.demo && (args.base_url || args.ca_file)) {
     return std::unexpected("--demo cannot be combined with --base-url or --ca-file");
+  }
+  if (args.interval && !args.watch) {
+    return std::unexpected("--interval needs --watch");
   }
   return args;
 }
@@ -153,7 +174,8 @@ int run(int argc, char** argv) {
   std::optional<talkory::testing::mock_server> server;
   talkory::client_options options;
   if (args->demo) {
-    server.emplace();
+    server.emplace(args->watch ? cli::watch_demo_server({args->interval, false, true, false})
+                               : talkory::testing::mock_server_options{});
     options.api_key = talkory::testing::mock_server_options::demo_key_value;
     options.base_url = server->base_url();
     options.tls.ca_pem = server->ca_pem();
@@ -175,6 +197,11 @@ int run(int argc, char** argv) {
     }
     // operator<< redacts the key.
     std::cerr << program << ": options: " << options << '\n';
+  }
+
+  if (args->watch) {
+    return cli::run_watch(options, {args->interval, args->json, args->demo, args->verbose},
+                          program);
   }
 
   asio::io_context io;

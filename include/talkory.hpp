@@ -7,3 +7,4 @@
 #include <talkory/options.hpp>
 #include <talkory/result.hpp>
 #include <talkory/stats.hpp>
+#include <talkory/watch.hpp>

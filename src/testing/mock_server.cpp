@@ -5,6 +5,7 @@
 #include "testing/certificates.hpp"
 #include "testing/mock_session.hpp"
 #include "testing/mock_state.hpp"
+#include "testing/status_schedule.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -65,6 +66,7 @@ struct mock_server::impl {
     port = acceptor.local_endpoint().port();
 
     asio::co_spawn(io, accept_loop(), asio::detached);
+    schedule.flip_every(options.flip_every);
     stopped = stopped_promise.get_future();
     thread = std::thread([this] { run(); });
   }
@@ -141,6 +143,7 @@ struct mock_server::impl {
   void stop_all() noexcept {
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    schedule.stop();
     for (const auto& weak : sessions) {
       if (auto session = weak.lock()) {
         session->close();
@@ -167,6 +170,7 @@ struct mock_server::impl {
   asio::ip::tcp::acceptor acceptor;
   std::uint16_t port = 0;
   std::vector<std::weak_ptr<detail::mock_session>> sessions; // server thread only
+  detail::status_schedule schedule{io, state};               // server thread only
   std::promise<void> stopped_promise;
   std::future<void> stopped;
   std::thread thread;
@@ -196,6 +200,20 @@ void mock_server::set_provider_status(const std::string& provider, const std::st
 
 void mock_server::invalidate_cache() {
   impl_->state->invalidate_cache();
+}
+
+void mock_server::script_provider_statuses(std::vector<status_step> steps) {
+  impl_->state->script_provider_statuses(std::move(steps));
+}
+
+std::size_t mock_server::pending_status_steps() const {
+  return impl_->state->pending_status_steps();
+}
+
+void mock_server::set_provider_schedule(std::vector<status_step> steps) {
+  asio::post(impl_->io, [impl = impl_.get(), steps = std::move(steps)]() mutable {
+    impl->schedule.run_steps(std::move(steps));
+  });
 }
 
 void mock_server::add_key(mock_key key) {

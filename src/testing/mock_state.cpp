@@ -171,6 +171,9 @@ planned_response mock_state::respond(const request_facts& request) {
     return error(403, "insufficient_scope", "This key lacks the health:read scope.",
                  std::move(limits));
   }
+  if (auto failure = take_status_step(limits)) {
+    return std::move(*failure);
+  }
   return health_with(std::move(limits));
 }
 

@@ -69,6 +69,16 @@ public:
   mock_counters counters() const;
   void reset_counters();
 
+  // Provider schedules (mock_state_schedule.cpp).
+  /// Throws std::invalid_argument for a fail_with without a documented error.
+  void script_provider_statuses(std::vector<status_step> steps);
+  std::size_t pending_status_steps() const;
+  /// Applies a step's changes now (a timed schedule's step); fail_with is ignored.
+  void apply_status_step(const status_step& step);
+  /// Flips one provider, chosen at random, between "ok" and "error"; returns its name (empty
+  /// when there is no provider).
+  std::string flip_random_provider();
+
   // Decisions, from the server's thread.
   /// The answer to a fully read request: the next scripted response, else the API's behaviour.
   planned_response respond(const request_facts& request);
@@ -97,6 +107,9 @@ private:
   planned_response error(int status, std::string_view code, std::string_view message,
                          header_list headers = {});
   planned_response health_with(header_list headers);
+  /// Applies the next scripted status step, if any; returns its failure, if it has one.
+  std::optional<planned_response> take_status_step(header_list& headers);
+  void apply_changes(const status_step& step);
   const std::string& checked_at();
 
   const mock_server_options options_;
@@ -109,6 +122,7 @@ private:
   std::string snapshot_text_;
   std::chrono::sys_time<std::chrono::milliseconds> last_checked_at_{};
   std::deque<scripted_response> script_;
+  std::deque<status_step> status_script_;
   mock_counters counters_;
   std::uint64_t responses_written_ = 0;
   std::mt19937_64 random_;

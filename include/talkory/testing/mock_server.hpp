@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ struct mock_server_options {
   std::chrono::milliseconds idle_timeout{0};              // > 0: close connections idle this long
   std::size_t close_every = 0;                            // > 0: every Nth response closes
   std::uint16_t port = 0;                                 // 0: an ephemeral port
+  std::chrono::milliseconds flip_every{0}; // > 0: demo mode, a random provider flips ok <-> error
 
   static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
 };
@@ -75,6 +77,24 @@ struct mock_counters {
   std::uint64_t responses_429 = 0;          // every 429, scripted ones included
   std::uint64_t scripted_served = 0;        // scripted responses taken from the queue
   std::uint64_t connections_open = 0;       // now
+  std::uint64_t status_changes = 0;         // schedule steps applied and providers flipped
+};
+
+/// One provider status a schedule sets.
+struct status_change {
+  std::string provider;              // a new name is appended to the body
+  std::optional<std::string> status; // "ok", "error" or anything else; nullopt removes it
+};
+
+/// One step of a provider schedule: "after N ms, set provider P to S", plus any further changes,
+/// applied together as one new snapshot.
+struct status_step {
+  std::chrono::milliseconds after{0}; // set_provider_schedule: the wait since the previous step
+  std::string provider;               // a provider to set (empty: none); a new name is appended
+  std::string status;                 // ... to this status
+  std::vector<status_change> changes; // more changes (a nullopt status removes the provider)
+  int fail_with = 0; // script_provider_statuses: > 0 answers this request with the documented
+                     // error of that status (400, 401, 403, 404, 429, 500 or 503) instead
 };
 
 /// Starts serving on construction (a thread of its own runs its io_context) and stops on
@@ -97,6 +117,18 @@ public:
   void set_provider_status(const std::string& provider, const std::string& status);
   /// Forces a fresh snapshot (new checkedAt) on the next request.
   void invalidate_cache();
+
+  /// Deterministic schedule, driven by requests rather than time: step k is applied just before
+  /// the k-th health request from now (GET /v1/health/llm that passed authentication, rate limit
+  /// and scope; scripted responses do not count) is answered. `after` is ignored. Replaces the
+  /// steps not yet applied; once all are applied the statuses stay. Throws std::invalid_argument
+  /// for an unsupported fail_with.
+  void script_provider_statuses(std::vector<status_step> steps);
+  /// Steps of script_provider_statuses() not applied yet.
+  std::size_t pending_status_steps() const;
+  /// Time-driven schedule (for demos): each step is applied `after` the previous one (the first
+  /// `after` this call) on the server's thread. Replaces the previous timed schedule.
+  void set_provider_schedule(std::vector<status_step> steps);
 
   /// Adds a key, or replaces the one with the same value (to revoke it, say).
   void add_key(mock_key key);
