@@ -204,6 +204,8 @@ void print_text(const arguments& args, const run_state& state, const measurement
   std::cout << "server:               " << where.kind << ' ' << where.url << '\n';
   std::cout << "client rate limiter:  disabled (the bench measures the client, not the API's "
                "quota); retries: off\n";
+  std::cout << "coalescing:           off (single-flight disabled: every call is its own "
+               "request)\n";
   std::cout << "errors:               " << state.errors << '\n';
   std::cout << "wall time:            " << std::setprecision(3) << m.seconds << " s\n";
   std::cout << "throughput:           " << std::setprecision(1) << calls / m.seconds
@@ -249,6 +251,7 @@ void print_json(const arguments& args, const run_state& state, const measurement
   out["client_thread_cpu_us_per_request"] = static_cast<double>(m.cpu.thread.count()) / calls;
   out["peak_rss_kb"] = peak_rss_kb();
   out["rate_limiter"] = "disabled";
+  out["coalescing"] = false; // single-flight off: every call is its own request
   out["server"] = where.kind;
   out["stats"] = cli::stats_to_json(s);
   if (state.first_error) {
@@ -290,6 +293,9 @@ int run(int argc, char** argv) {
   }
   options.rate_limit.enabled = false;
   options.retry.max_retries = 0;
+  // Single-flight (on by default) would answer concurrent calls with one request: the bench
+  // measures requests, so every call must be its own.
+  options.coalesce_concurrent_calls = false;
   options.pool.max_connections = args->connections;
   options.pool.reuse = args->reuse;
   if (const auto invalid = options.validate()) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include <talkory/health.hpp>
 #include <talkory/result.hpp>
 
 #include "request_pipeline.hpp"
@@ -18,6 +19,10 @@ struct api_endpoint {
   /// A 2xx answer -> T (or an api_error for a body that breaks the endpoint's documented shape).
   /// `latency` is the call's duration so far.
   result<T> (*decode)(const pipeline_response& response, std::chrono::microseconds latency);
+  /// The answer's metadata, for an endpoint whose answers may be cached (cache_ttl) and served
+  /// stale (serve_stale_for); nullptr (the default) for one that must always be asked, such as
+  /// any non-idempotent request.
+  response_metadata* (*cache_metadata)(T& answer) = nullptr;
 };
 
 } // namespace talkory::detail

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -13,13 +14,56 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "answer_cache.hpp"
 #include "api_endpoint.hpp"
+#include "cache_policy.hpp"
 #include "client_errors.hpp"
 #include "client_impl.hpp"
 #include "completion.hpp"
 #include "single_flight.hpp"
 
 namespace talkory::detail {
+
+/// How old `stored` is at `now`, as the metadata reports it.
+inline std::chrono::milliseconds age_of(answer_cache::clock::time_point stored,
+                                        answer_cache::clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - stored);
+}
+
+/// A copy of a cached answer, marked as such.
+template <class T>
+T from_cache(const api_endpoint<T>& ep, const answer_cache::entry<T>& cached,
+             std::chrono::milliseconds age) {
+  T answer = cached.value;
+  auto* meta = ep.cache_metadata(answer);
+  meta->from_cache = true;
+  meta->age = age;
+  return answer;
+}
+
+/// A good answer becomes the endpoint's last good one; a transient failure may be covered by it.
+template <class T>
+result<T> remember_or_fall_back(client_impl& impl, const api_endpoint<T>& ep, result<T> r) {
+  const auto& o = impl.options();
+  if (!ep.cache_metadata || (o.cache_ttl.count() == 0 && o.serve_stale_for.count() == 0))
+    return r;
+  if (r) {
+    impl.cache().store<T>(&ep, *r, impl.now());
+    return r;
+  }
+  const auto last = impl.cache().template find<T>(&ep);
+  if (!last)
+    return r;
+  const auto age = age_of(last->fetched, impl.now());
+  if (!may_serve_stale(r.error(), age, o.serve_stale_for))
+    return r;
+  T stale = from_cache(ep, *last, age);
+  auto* meta = ep.cache_metadata(stale);
+  meta->stale = true;
+  meta->refresh_error = std::move(r.error());
+  ++impl.counters().stale_answers;
+  return stale;
+}
 
 template <class T>
 boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
@@ -28,13 +72,28 @@ boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
   co_await boost::asio::this_coro::throw_if_cancelled(false);
   auto r = co_await impl->pipeline().perform(*call, ep->request, limits);
   if (!r)
-    co_return std::unexpected(std::move(r.error()));
+    co_return remember_or_fall_back<T>(*impl, *ep, std::unexpected(std::move(r.error())));
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
       call_limits::clock::now() - limits.started);
   auto decoded = ep->decode(*r, latency);
   if (!decoded)
     decoded.error().attempts = r->attempts;
-  co_return decoded;
+  co_return remember_or_fall_back<T>(*impl, *ep, std::move(decoded));
+}
+
+/// The endpoint's cached answer when it is fresh enough for this call.
+template <class T>
+std::optional<T> fresh_cached(client_impl& impl, const api_endpoint<T>& ep,
+                              const call_limits& limits) {
+  if (!ep.cache_metadata || impl.options().cache_ttl.count() == 0)
+    return std::nullopt;
+  const auto last = impl.cache().template find<T>(&ep);
+  if (!last)
+    return std::nullopt;
+  const auto age = age_of(last->fetched, impl.now());
+  if (!answer_is_fresh(age, impl.options().cache_ttl, limits.max_age))
+    return std::nullopt;
+  return from_cache(ep, *last, age);
 }
 
 /// Starts a call of `ep` (a definition with static storage duration: it keys single-flight).
@@ -56,11 +115,21 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
   if (!limits)
     return fail_now(std::move(limits.error()));
 
-  // A call made after shutdown must not join a flight still winding down.
+  // A call made after shutdown must neither be answered from the cache nor join a flight
+  // still winding down: it fails as cancelled below, like every call after shutdown.
+  if (!impl->registry().closed()) {
+    if (auto cached = fresh_cached(*impl, ep, *limits)) {
+      ++counters.cache_hits;
+      ++counters.calls_succeeded;
+      return complete_later(executor, std::move(handler), result<T>(std::move(*cached)));
+    }
+  }
   const bool coalescible = impl->options().coalesce_concurrent_calls && has_no_overrides(options);
   if (coalescible && !impl->registry().closed())
-    if (auto current = impl->flights().template current<T>(&ep); current && current->join(handler))
+    if (auto current = impl->flights().template current<T>(&ep); current && current->join(handler)) {
+      ++counters.coalesced_calls;
       return;
+    }
 
   auto call = impl->registry().open(executor);
   if (!call)

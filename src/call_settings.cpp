@@ -21,6 +21,9 @@ result<call_limits> resolve_call(const client_options& client, const call_option
   if (o.max_retries && *o.max_retries < 0)
     return std::unexpected(
         client_error(errc::invalid_options, "call_options::max_retries must not be negative"));
+  if (o.max_age && o.max_age->count() < 0)
+    return std::unexpected(client_error(
+        errc::invalid_options, "call_options::max_age must not be negative (0 = not from the cache)"));
 
   call_limits l;
   l.started = now;
@@ -31,6 +34,7 @@ result<call_limits> resolve_call(const client_options& client, const call_option
   l.timeouts.handshake = o.handshake_timeout.value_or(l.timeouts.handshake);
   l.max_retries = o.max_retries.value_or(client.retry.max_retries);
   l.deadline = l.started + l.timeouts.total;
+  l.max_age = o.max_age;
   return l;
 }
 

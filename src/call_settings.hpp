@@ -24,13 +24,15 @@ struct call_limits {
   clock::time_point deadline; // started + timeouts.total: over every wait and attempt
   timeout_options timeouts;   // attempt is capped at total
   int max_retries = 0;
+  std::optional<std::chrono::milliseconds> max_age; // call_options::max_age, checked >= 0
 };
 
 /// The call's bounds starting at `now`, or errc::invalid_options naming the bad override.
 result<call_limits> resolve_call(const client_options& client, const call_options& call,
                                  call_limits::clock::time_point now);
 
-/// True when the call overrides nothing, so it may share a request with other such calls.
+/// True when the call overrides no bound of the request (max_age is not one), so it may share a
+/// request with other such calls.
 bool has_no_overrides(const call_options& call) noexcept;
 
 } // namespace talkory::detail

@@ -9,9 +9,10 @@
 namespace talkory {
 
 client::client(boost::asio::any_io_executor executor, client_options options)
-    : impl_(std::make_shared<detail::client_impl>(std::move(executor), std::move(options))) {
-  owner_ = std::make_shared<detail::client_owner>(impl_);
-}
+    : client(std::make_shared<detail::client_impl>(std::move(executor), std::move(options))) {}
+
+client::client(std::shared_ptr<detail::client_impl> impl)
+    : owner_(std::make_shared<detail::client_owner>(impl)), impl_(std::move(impl)) {}
 
 // Not a coroutine: a member coroutine would keep `this` and read the handle whenever it is
 // first awaited, maybe after the handle is gone. The awaitable holds its own copy of the state.

@@ -8,8 +8,8 @@
 namespace talkory::detail {
 
 client_impl::client_impl(boost::asio::any_io_executor ex, client_options options,
-                         unit_random random)
-    : executor_(std::move(ex)), options_(std::move(options)) {
+                         unit_random random, clock_function now)
+    : executor_(std::move(ex)), options_(std::move(options)), now_(std::move(now)) {
   pipeline_parts parts;
   options_error_ = validate_options(options_, &parts.server);
   if (!options_error_ && parts.server.tls) {

@@ -1,6 +1,7 @@
 // The shared state behind talkory::client handles: it composes the parts each call goes through.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -9,6 +10,7 @@
 
 #include <talkory/client.hpp>
 
+#include "answer_cache.hpp"
 #include "call_registry.hpp"
 #include "request_pipeline.hpp"
 #include "single_flight.hpp"
@@ -20,9 +22,13 @@ namespace talkory::detail {
 /// Thread-safe: every member may be used from any thread (see each part for how).
 class client_impl : public std::enable_shared_from_this<client_impl> {
 public:
-  /// `random` draws the retry jitter (tests inject a fixed one).
+  /// Reads the time the cache measures ages with (tests inject a manual one).
+  using clock_function = std::function<answer_cache::clock::time_point()>;
+
+  /// `random` draws the retry jitter and `now` dates cached answers (tests inject their own).
   client_impl(boost::asio::any_io_executor ex, client_options options,
-              unit_random random = make_default_unit_random());
+              unit_random random = make_default_unit_random(),
+              clock_function now = &answer_cache::clock::now);
 
   void start_shutdown(boost::asio::any_completion_handler<client::shutdown_signature> handler);
   /// Cancels every call in flight and refuses new ones (the last handle went away).
@@ -36,6 +42,8 @@ public:
   stats_counters& counters() noexcept { return counters_; }
   call_registry& registry() noexcept { return registry_; }
   flight_board& flights() noexcept { return flights_; }
+  answer_cache& cache() noexcept { return cache_; }
+  answer_cache::clock::time_point now() const { return now_(); }
   const request_pipeline& pipeline() const noexcept { return *pipeline_; }
 
 private:
@@ -49,6 +57,8 @@ private:
   stats_counters counters_;
   call_registry registry_;
   flight_board flights_;
+  answer_cache cache_;
+  clock_function now_;
   std::optional<request_pipeline> pipeline_;
 };
 
@@ -67,6 +77,8 @@ private:
 /// Reaches a handle's shared state: for the library's own endpoints and tests, not for users.
 struct client_access {
   static const std::shared_ptr<client_impl>& impl(const client& c) noexcept { return c.impl_; }
+  /// A client over state built with injected randomness and clock.
+  static client make(std::shared_ptr<client_impl> impl) { return client(std::move(impl)); }
 };
 
 } // namespace talkory::detail

@@ -24,6 +24,7 @@ const api_endpoint<health_report> health_llm{
                 .body = {},
                 .idempotent = true},
     .decode = &decode_health,
+    .cache_metadata = [](health_report& report) { return &report.meta; },
 };
 
 } // namespace

@@ -3,9 +3,7 @@
 #include <talkory/watch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -27,8 +25,10 @@
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "completion.hpp"
 #include "event_buffer.hpp"
 #include "poll_schedule.hpp"
+#include "waiter_queue.hpp"
 #include "watch_state.hpp"
 
 namespace talkory {
@@ -75,7 +75,13 @@ public:
         strand_(asio::make_strand(executor_)), timer_(strand_), state_(options_.confirmations),
         buffer_(options_.max_pending_events),
         schedule_(options_.interval, options_.jitter, options_.max_backoff),
-        random_(options_.random ? std::move(options_.random) : default_random()) {
+        random_(options_.random ? std::move(options_.random) : default_random()),
+        readers_(strand_, [this](handler_type h, detail::leave_reason) {
+          // A reader cancelled through its slot, or every reader when the watcher stops.
+          complete(std::move(h),
+                   stopped_event(stopped_ ? stop_reason_
+                                          : cancelled_error("this next() was cancelled")));
+        }) {
     options_error_ = options_.validate();
     if (!options_error_ && client_.options_error()) {
       options_error_ = client_.options_error();
@@ -96,23 +102,14 @@ public:
     });
   }
 
-  // From any thread: registers a reader, served on the strand.
+  // From any thread: registers a reader, served on the strand. Cancelling a next() (any type)
+  // has no side effect on the watcher: the reader just leaves the queue.
   static void next(std::shared_ptr<watcher_impl> self, handler_type handler) {
-    const auto id = self->next_reader_id_.fetch_add(1, std::memory_order_relaxed);
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) {
-      // Any cancellation type: abandoning a next() has no side effect on the watcher.
-      slot.assign([weak = std::weak_ptr<watcher_impl>(self), id](asio::cancellation_type) {
-        if (auto impl = weak.lock()) {
-          asio::post(impl->strand_, [impl, id] { impl->cancel_reader(id); });
-        }
-      });
-    }
-    auto work = tracked_executor(handler, self->executor_);
+    auto queue = std::shared_ptr<reader_queue>(self, &self->readers_);
+    auto w = self->readers_.make_waiter(queue, std::move(handler));
     auto& strand = self->strand_;
-    asio::post(strand, [self = std::move(self), id, work = std::move(work),
-                        handler = std::move(handler)]() mutable {
-      self->add_reader(reader{id, std::move(work), std::move(handler)});
+    asio::dispatch(strand, [self = std::move(self), w = std::move(w)]() mutable {
+      self->add_reader(std::move(w));
     });
   }
 
@@ -131,21 +128,7 @@ public:
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
 private:
-  using work_executor = decltype(asio::prefer(
-      std::declval<asio::associated_executor_t<handler_type, asio::any_io_executor>>(),
-      asio::execution::outstanding_work.tracked));
-
-  struct reader {
-    std::uint64_t id;
-    work_executor work; // keeps the handler's context running while the reader waits
-    handler_type handler;
-  };
-
-  static work_executor tracked_executor(const handler_type& handler,
-                                        const asio::any_io_executor& fallback) {
-    return asio::prefer(asio::get_associated_executor(handler, fallback),
-                        asio::execution::outstanding_work.tracked);
-  }
+  using reader_queue = waiter_queue<health_watcher::event_signature>;
 
   asio::awaitable<void> run(std::shared_ptr<watcher_impl> self) {
     (void)self; // keeps the state alive as long as the loop runs
@@ -185,34 +168,22 @@ private:
 
   // On the strand from here on.
 
-  void add_reader(reader r) {
+  void add_reader(reader_queue::waiter w) {
     if (stopped_) {
-      complete(std::move(r), stopped_event(stop_reason_));
+      complete(w.take(), stopped_event(stop_reason_));
     } else if (auto event = buffer_.pop()) {
-      complete(std::move(r), std::move(*event));
+      complete(w.take(), std::move(*event));
     } else {
-      readers_.push_back(std::move(r));
+      readers_.push(std::move(w), reader_queue::time_point::max());
     }
-  }
-
-  void cancel_reader(std::uint64_t id) {
-    const auto found = std::ranges::find(readers_, id, &reader::id);
-    if (found == readers_.end()) {
-      return; // already completed
-    }
-    auto r = std::move(*found);
-    readers_.erase(found);
-    complete(std::move(r), stopped_event(cancelled_error("this next() was cancelled")));
   }
 
   void deliver(health_event event) {
-    if (readers_.empty()) {
+    if (auto reader = readers_.pop()) {
+      complete(std::move(*reader), std::move(event));
+    } else {
       buffer_.push(std::move(event));
-      return;
     }
-    auto r = std::move(readers_.front());
-    readers_.pop_front();
-    complete(std::move(r), std::move(event));
   }
 
   void stop(api_error reason) {
@@ -224,27 +195,12 @@ private:
     poll_cancel_.emit(asio::cancellation_type::terminal);
     timer_.cancel();
     buffer_.clear();
-    auto waiting = std::move(readers_);
-    readers_.clear();
-    for (auto& r : waiting) {
-      complete(std::move(r), stopped_event(stop_reason_));
-    }
+    readers_.cancel_all(); // each completes with stop_reason_ (see the queue's leave function)
   }
 
-  // Runs the handler on its associated executor from a fresh turn (never inside the caller's
-  // initiating call), with its cancellation slot detached there first: that is where its owner
-  // emits, so clearing it anywhere else would race. Boost 1.81's any_completion_executor cannot
-  // be posted to directly, hence the hop through the client's executor.
-  void complete(reader r, health_event event) {
-    asio::post(executor_, [work = std::move(r.work), handler = std::move(r.handler),
-                           event = std::move(event)]() mutable {
-      auto target = work;
-      asio::dispatch(std::move(target),
-                     [handler = std::move(handler), event = std::move(event)]() mutable {
-                       asio::get_associated_cancellation_slot(handler).clear();
-                       std::move(handler)(std::move(event));
-                     });
-    });
+  // Exactly once, on the handler's executor, never inside the initiating call.
+  void complete(handler_type handler, health_event event) {
+    complete_later(executor_, std::move(handler), std::move(event));
   }
 
   client client_;
@@ -260,8 +216,7 @@ private:
   std::optional<api_error> options_error_;
   bool stopped_ = false;
   api_error stop_reason_;
-  std::deque<reader> readers_;
-  std::atomic<std::uint64_t> next_reader_id_{0};
+  reader_queue readers_; // on the strand; declared after what its leave function reads
 
   mutable std::mutex latest_mutex_;
   std::optional<latest_health> latest_;
@@ -315,14 +270,9 @@ void health_watcher::start_next(std::shared_ptr<detail::watcher_impl> impl,
     // A moved-from watcher: nothing to wait for.
     auto event =
         detail::stopped_event(detail::cancelled_error("this health_watcher was moved from"));
-    boost::asio::post(boost::asio::system_executor(),
-                      [handler = std::move(handler), event = std::move(event)]() mutable {
-                        auto target = boost::asio::get_associated_executor(handler);
-                        boost::asio::dispatch(target, [handler = std::move(handler),
-                                                       event = std::move(event)]() mutable {
-                          std::move(handler)(std::move(event));
-                        });
-                      });
+    // No client executor to go through: the system executor gives the fresh turn.
+    detail::complete_later(boost::asio::any_io_executor(boost::asio::system_executor()),
+                           std::move(handler), std::move(event));
     return;
   }
   detail::watcher_impl::next(std::move(impl), std::move(handler));

@@ -157,6 +157,16 @@ std::optional<api_error> check_options(const client_options& o, detail::origin* 
     return invalid_options("retry.max_retry_after must not be negative (got " +
                            std::to_string(o.retry.max_retry_after.count()) + " s)");
 
+  if (auto e = check_not_negative("cache_ttl", o.cache_ttl))
+    return e;
+  if (o.cache_ttl > client_options::max_cache_ttl)
+    return invalid_options("cache_ttl is " + ms(o.cache_ttl) + ", more than the " +
+                           ms(client_options::max_cache_ttl) +
+                           " the server itself caches its check: a longer cache would only "
+                           "serve outdated reports");
+  if (auto e = check_not_negative("serve_stale_for", o.serve_stale_for))
+    return e;
+
   if (o.max_response_body == 0)
     return invalid_options("max_response_body must be at least 1 byte");
   if (o.max_response_header == 0)
@@ -261,6 +271,8 @@ std::ostream& operator<<(std::ostream& os, const client_options& o) {
      << ", max_retry_after=" << o.retry.max_retry_after.count() << " s}"
      << ", user_agent=" << redact_key(printable_quoted(o.user_agent), o.api_key)
      << ", allow_insecure_http=" << bool_text(o.allow_insecure_http)
+     << ", coalesce_concurrent_calls=" << bool_text(o.coalesce_concurrent_calls)
+     << ", cache_ttl=" << ms(o.cache_ttl) << ", serve_stale_for=" << ms(o.serve_stale_for)
      << ", max_response_body=" << o.max_response_body
      << ", max_response_header=" << o.max_response_header << '}';
   return os;

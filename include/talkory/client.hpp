@@ -84,6 +84,7 @@ public:
 
 private:
   friend struct detail::client_access;
+  explicit client(std::shared_ptr<detail::client_impl> impl);
   static void start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
                            boost::asio::any_completion_handler<health_signature> handler);
   static void start_shutdown(std::shared_ptr<detail::client_impl> impl,

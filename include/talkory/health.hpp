@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <talkory/errors.hpp>
+
 namespace talkory {
 
 /// Overall status: `ok` when every provider is healthy, otherwise `degraded`.
@@ -38,6 +40,14 @@ struct response_metadata {
   std::chrono::microseconds latency{0};             // from the call's start to the decoded report
   int attempts = 0;                                 // HTTP attempts made, retries included
   bool connection_reused = false;                   // the final attempt ran on a pooled connection
+  /// Answered from the client's cache (cache_ttl, or serve_stale_for when stale): the fields
+  /// above describe the request that fetched it, `age` long before this answer.
+  bool from_cache = false;
+  std::chrono::milliseconds age{0}; // how old the report was when answered from the cache
+  /// The refresh failed with a transient error and this is the last good report
+  /// (client_options::serve_stale_for); refresh_error is that error.
+  bool stale = false;
+  std::optional<api_error> refresh_error;
 };
 
 struct health_report {

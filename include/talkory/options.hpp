@@ -75,10 +75,23 @@ struct client_options {
   retry_options retry;
   std::string user_agent = "talkory-cpp/0.1";
   bool allow_insecure_http = false; // http:// base URLs are refused unless true
-  /// Single-flight: a call made while another call without call_options overrides is in flight
-  /// (and itself without overrides) shares that call's request and result instead of sending
-  /// its own. Off by default: each call is then its own request, counted by the rate limiter.
-  bool coalesce_concurrent_calls = false;
+  /// Single-flight: a call made while another call of the same endpoint is in flight, both
+  /// without call_options overrides (max_age aside), shares that call's request and result
+  /// instead of sending its own; each caller keeps its own cancellation. On by default: the
+  /// server caches its check for 5 minutes, so a second request at the same moment would only
+  /// spend the key's rate limit. Turn it off to make every call its own request.
+  bool coalesce_concurrent_calls = true;
+  /// Answer a call from the last good report, without a request, while that report is younger
+  /// than this (0 = off, the default). At most max_cache_ttl. Such a report has meta.from_cache
+  /// set and meta.age telling how old it is; call_options::max_age asks for a fresher one.
+  milliseconds cache_ttl{0};
+  /// The longest cache_ttl accepted: the 5 minutes the server itself caches its check.
+  static constexpr milliseconds max_cache_ttl{300'000};
+  /// When a call's request fails with a transient error (HTTP 429 or 5xx, a network fault, a
+  /// timeout, the client's own rate limit), answer with the last good report instead if it is
+  /// younger than this (0 = off, the default). Such a report has meta.stale set and carries the
+  /// error in meta.refresh_error. Never for any other error: a revoked key (401/403) surfaces.
+  milliseconds serve_stale_for{0};
   std::size_t max_response_body =
       1024 * 1024; // bytes; larger responses fail with response_too_large
   std::size_t max_response_header = 16 * 1024; // bytes of the status line and headers
@@ -91,13 +104,18 @@ struct client_options {
 };
 
 /// Per-call overrides; an empty field keeps the client's value.
-/// Each set duration must be positive (otherwise the call fails with errc::invalid_options).
+/// Each set duration but max_age must be positive (otherwise the call fails with errc::invalid_options).
 struct call_options {
   std::optional<milliseconds> timeout;           // overrides timeouts.total
   std::optional<milliseconds> attempt_timeout;   // overrides timeouts.attempt
   std::optional<milliseconds> connect_timeout;   // overrides timeouts.connect
   std::optional<milliseconds> handshake_timeout; // overrides timeouts.handshake
   std::optional<int> max_retries;                // overrides retry.max_retries (>= 0)
+  /// The oldest cached report this call accepts (>= 0; 0 = never from the cache, always a
+  /// request). It can only shorten client_options::cache_ttl, never extend it. Unlike the
+  /// fields above it does not stop the call from sharing a request already in flight, which
+  /// is fresher than any cached report.
+  std::optional<milliseconds> max_age;
 };
 
 /// Prints the options with the key redacted.

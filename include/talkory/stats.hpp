@@ -18,6 +18,9 @@ struct client_stats {
   std::uint64_t retries = 0;          // retry attempts (backoff followed)
   std::uint64_t pool_waits = 0;       // acquisitions that had to wait for a connection
   std::uint64_t rate_limit_waits = 0; // calls that waited for a limiter token
+  std::uint64_t cache_hits = 0;       // calls answered from the cache without a request
+  std::uint64_t stale_answers = 0;    // calls answered with a stale report after a failed refresh
+  std::uint64_t coalesced_calls = 0;  // calls that shared another call's request in flight
   std::uint64_t connections_idle = 0; // now idle in the pool
   std::uint64_t connections_active = 0;       // now lent to a call or being opened
   std::uint64_t idle_connections_retired = 0; // idle ones closed at once because the peer closed

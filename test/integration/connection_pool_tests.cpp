@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_SUITE(connection_pool_tests)
 BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), test::unthrottled(server));
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
   for (int i = 0; i < 20; ++i) {
     auto r = test::one_call(ioc, c);
     BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(sequential_calls_share_one_connection_and_one_handshake) {
 BOOST_AUTO_TEST_CASE(concurrent_calls_never_exceed_max_connections) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.max_connections = 3;
   client c(ioc.get_executor(), opts);
   auto results = test::concurrent_calls(ioc, c, 24);
@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
   so.close_every = 2;
   testing::mock_server server(so);
   asio::io_context ioc;
-  client c(ioc.get_executor(), test::unthrottled(server));
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
   for (int i = 0; i < 10; ++i) {
     auto r = test::one_call(ioc, c);
     BOOST_REQUIRE_MESSAGE(r.has_value(), test::why(r));
@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(connection_close_responses_cost_no_failed_calls) {
 BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.retry.max_retries = 0; // only the transparent stale replay may rescue a call
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 10; ++i) {
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(server_closing_idle_connections_costs_no_failed_calls) {
 BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.retry.max_retries = 0;
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(stale_connection_is_replayed_once_on_a_fresh_one) {
 BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_not_replayed_silently) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.retry.max_retries = 0;
   client c(ioc.get_executor(), opts);
   testing::scripted_response drop;
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_not_replayed_sile
 BOOST_AUTO_TEST_CASE(saturated_pool_times_out_the_waiting_call) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.max_connections = 1;
   opts.pool.acquire_timeout = 100ms;
   opts.timeouts.attempt = 2s;
@@ -138,6 +138,7 @@ BOOST_AUTO_TEST_CASE(saturated_pool_times_out_the_waiting_call) {
 BOOST_AUTO_TEST_CASE(refused_connection_gives_connection_failed) {
   asio::io_context ioc;
   client_options opts;
+  opts.coalesce_concurrent_calls = false; // one request per concurrent call
   opts.api_key = testing::mock_server_options::demo_key_value;
   {
     // A port that was just free: nothing listens there any more.
@@ -157,7 +158,7 @@ BOOST_AUTO_TEST_CASE(refused_connection_gives_connection_failed) {
 BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.reuse = false; // every call reconnects
   client c(ioc.get_executor(), opts);
   for (int i = 0; i < 3; ++i)
@@ -171,7 +172,7 @@ BOOST_AUTO_TEST_CASE(new_connections_resume_the_tls_session) {
 BOOST_AUTO_TEST_CASE(reconnect_after_the_server_dropped_idle_connections_is_resumed) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), test::unthrottled(server));
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
   server.close_idle_connections();
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
@@ -182,7 +183,7 @@ BOOST_AUTO_TEST_CASE(reconnect_after_the_server_dropped_idle_connections_is_resu
 BOOST_AUTO_TEST_CASE(many_calls_on_a_four_thread_pool_complete) {
   testing::mock_server server(test::generous_server());
   asio::thread_pool threads(4);
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.max_connections = 4;
   client c(threads.get_executor(), opts);
   std::atomic<int> ok{0}, failed{0}, completions{0};
@@ -204,7 +205,7 @@ BOOST_AUTO_TEST_CASE(destroying_the_client_cancels_each_call_in_flight_exactly_o
   std::vector<int> completions(100, 0);
   std::vector<std::optional<errc>> codes(100);
   {
-    auto opts = test::unthrottled(server);
+    auto opts = test::uncoalesced(test::unthrottled(server));
     opts.pool.max_connections = 4;
     client c(ioc.get_executor(), opts);
     testing::scripted_response silent;
@@ -260,6 +261,7 @@ BOOST_AUTO_TEST_CASE(idle_connection_with_unsolicited_bytes_is_not_reused) {
   accept_next();
 
   client_options opts;
+  opts.coalesce_concurrent_calls = false; // one request per concurrent call
   opts.api_key = testing::mock_server_options::demo_key_value;
   opts.base_url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
   opts.allow_insecure_http = true;
@@ -294,7 +296,7 @@ BOOST_AUTO_TEST_CASE(idle_connection_with_unsolicited_bytes_is_not_reused) {
 BOOST_AUTO_TEST_CASE(idle_timeout_closes_the_connection_and_the_reconnect_is_resumed) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.idle_timeout = 20ms;
   client c(ioc.get_executor(), opts);
   BOOST_REQUIRE(test::one_call(ioc, c).has_value());
@@ -332,6 +334,7 @@ BOOST_AUTO_TEST_CASE(pool_acquire_timeout_carries_the_last_connect_error) {
   accept_next();
   testing::mock_server ca_source;
   client_options opts;
+  opts.coalesce_concurrent_calls = false; // one request per concurrent call
   opts.api_key = testing::mock_server_options::demo_key_value;
   opts.base_url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
   opts.tls.ca_pem = ca_source.ca_pem();
@@ -370,7 +373,7 @@ BOOST_AUTO_TEST_CASE(destroying_the_context_with_a_call_queued_in_the_pool_leaks
   auto sentinel = std::make_shared<int>(0);
   {
     asio::io_context ioc;
-    auto opts = test::unthrottled(server);
+    auto opts = test::uncoalesced(test::unthrottled(server));
     opts.pool.max_connections = 1;
     testing::scripted_response silent;
     silent.inject = testing::fault::no_response;
@@ -390,7 +393,7 @@ BOOST_AUTO_TEST_CASE(a_waiter_is_handed_the_released_connection_itself) {
   // one released (not an empty slot to reconnect into).
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  auto opts = test::unthrottled(server);
+  auto opts = test::uncoalesced(test::unthrottled(server));
   opts.pool.max_connections = 1;
   client c(ioc.get_executor(), opts);
   auto results = test::concurrent_calls(ioc, c, 5);
@@ -412,7 +415,7 @@ BOOST_AUTO_TEST_CASE(a_waiter_is_handed_the_released_connection_itself) {
 BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_is_retired_at_once) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), test::unthrottled(server));
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
   BOOST_REQUIRE(test::one_call(ioc, c).has_value()); // run() returned with one idle connection
   BOOST_TEST(c.stats().connections_idle == 1u);
   server.close_idle_connections();
@@ -435,7 +438,7 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_is_retired_at_once)
 BOOST_AUTO_TEST_CASE(an_idle_watched_connection_does_not_keep_run_from_returning) {
   testing::mock_server server(test::generous_server());
   asio::io_context ioc;
-  client c(ioc.get_executor(), test::unthrottled(server));
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
   std::optional<result<health_report>> got;
   c.async_health([&](result<health_report> r) { got.emplace(std::move(r)); });
   ioc.run_for(std::chrono::seconds(10));

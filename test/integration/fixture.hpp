@@ -46,6 +46,13 @@ inline client_options unthrottled(const testing::mock_server& server) {
   return o;
 }
 
+/// `o` with single-flight off, for tests that count one request (and one connection, token or
+/// pool wait) per concurrent call.
+inline client_options uncoalesced(client_options o) {
+  o.coalesce_concurrent_calls = false;
+  return o;
+}
+
 /// A call bound to its own cancellation signal, counting its completions.
 struct cancellable_call {
   boost::asio::cancellation_signal signal;

@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_wait_for_the_next_window_and_never_s
   so.rate_window = 500ms;
   testing::mock_server server(so);
   asio::io_context ioc;
-  auto opts = test::options_for(server);
+  auto opts = test::uncoalesced(test::options_for(server));
   opts.rate_limit.requests_per_window = 30;
   opts.rate_limit.burst = 30;
   opts.rate_limit.window = 500ms;
@@ -31,7 +31,7 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_wait_for_the_next_window_and_never_s
 BOOST_AUTO_TEST_CASE(fail_fast_mode_refuses_locally_when_no_token_is_free) {
   testing::mock_server server;
   asio::io_context ioc;
-  auto opts = test::options_for(server);
+  auto opts = test::uncoalesced(test::options_for(server));
   opts.rate_limit.burst = 2;
   opts.rate_limit.requests_per_window = 2;
   opts.rate_limit.mode = rate_limit_mode::fail_fast;
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(fail_fast_mode_refuses_locally_when_no_token_is_free) {
 BOOST_AUTO_TEST_CASE(a_wait_longer_than_the_deadline_fails_at_once) {
   testing::mock_server server;
   asio::io_context ioc;
-  auto opts = test::options_for(server);
+  auto opts = test::uncoalesced(test::options_for(server));
   opts.rate_limit.burst = 1;
   opts.rate_limit.requests_per_window = 1;
   opts.rate_limit.window = 60s;
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(one_429_pauses_every_queued_caller) {
   so.rate_limit = 100'000;
   testing::mock_server server(so);
   asio::io_context ioc;
-  auto opts = test::options_for(server);
+  auto opts = test::uncoalesced(test::options_for(server));
   // One token every 50 ms: the queued callers are still waiting when the 429 arrives.
   opts.rate_limit.burst = 1;
   opts.rate_limit.requests_per_window = 20;
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(disabled_limiter_lets_everything_through) {
   so.rate_limit = 100'000;
   testing::mock_server server(so);
   asio::io_context ioc;
-  auto opts = test::options_for(server);
+  auto opts = test::uncoalesced(test::options_for(server));
   opts.rate_limit.enabled = false;
   opts.rate_limit.burst = 1;
   client c(ioc.get_executor(), opts);
@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_limiter_pause_never_hides_the_servers_error) {
                                       scenario{429, "rate_limited"}}) {
     testing::mock_server server(test::generous_server());
     asio::io_context ioc;
-    auto opts = test::options_for(server);
+    auto opts = test::uncoalesced(test::options_for(server));
     opts.retry.initial_backoff = std::chrono::milliseconds(5);
     client c(ioc.get_executor(), opts);
     server.script(status,
