@@ -436,6 +436,26 @@ BOOST_AUTO_TEST_CASE(watchers_share_one_clients_requests_and_limiter) {
   BOOST_TEST(c.stats().requests <= 4u);
 }
 
+BOOST_AUTO_TEST_CASE(a_watcher_is_answered_from_the_clients_cache) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  auto options = test::unthrottled(server);
+  options.cache_ttl = 5min; // far longer than this test runs
+  client c(ioc.get_executor(), options);
+  auto primed = test::one_call(ioc, c); // a plain caller fills the cache
+  BOOST_TEST_REQUIRE(primed.has_value());
+  auto watch = test::fast_watch(10ms);
+  watch.poll = {};
+  health_watcher watcher(c, watch);
+  test::event_reader reader;
+  const auto snapshot = reader.next(ioc, watcher);
+  BOOST_TEST_REQUIRE(test::kind_name(snapshot) == "snapshot");
+  BOOST_TEST(snapshot->report->meta.from_cache);
+  BOOST_TEST(snapshot->report->meta.request_id == primed->meta.request_id);
+  BOOST_TEST(server.counters().requests == 1u); // the watcher's poll sent nothing
+  BOOST_TEST(c.stats().cache_hits >= 1u);
+}
+
 BOOST_AUTO_TEST_CASE(works_on_a_multithreaded_io_context) {
   testing::mock_server server(test::generous_server());
   server.script_provider_statuses({step(), step({{"grok", "error"}}), step({}, 503), step()});
