@@ -25,6 +25,7 @@
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "client_errors.hpp"
 #include "completion.hpp"
 #include "event_buffer.hpp"
 #include "poll_schedule.hpp"
@@ -50,12 +51,8 @@ health_event stopped_event(const api_error& reason) {
   return event;
 }
 
-api_error cancelled_error(std::string message) {
-  api_error error;
-  error.code = errc::cancelled;
-  error.origin = error_origin::client;
-  error.message = std::move(message);
-  return error;
+api_error stopped_by(std::string message) {
+  return client_error(errc::cancelled, std::move(message));
 }
 
 std::function<double()> default_random() {
@@ -80,7 +77,7 @@ public:
           // A reader cancelled through its slot, or every reader when the watcher stops.
           complete(std::move(h),
                    stopped_event(stopped_ ? stop_reason_
-                                          : cancelled_error("this next() was cancelled")));
+                                          : stopped_by("this next() was cancelled")));
         }) {
     options_error_ = options_.validate();
     if (!options_error_ && client_.options_error()) {
@@ -115,7 +112,7 @@ public:
 
   void cancel() {
     asio::post(strand_, [self = shared_from_this()] {
-      self->stop(cancelled_error("the health_watcher was cancelled or destroyed"));
+      self->stop(stopped_by("the health_watcher was cancelled or destroyed"));
     });
   }
 
@@ -269,7 +266,7 @@ void health_watcher::start_next(std::shared_ptr<detail::watcher_impl> impl,
   if (!impl) {
     // A moved-from watcher: nothing to wait for.
     auto event =
-        detail::stopped_event(detail::cancelled_error("this health_watcher was moved from"));
+        detail::stopped_event(detail::stopped_by("this health_watcher was moved from"));
     // No client executor to go through: the system executor gives the fresh turn.
     detail::complete_later(boost::asio::any_io_executor(boost::asio::system_executor()),
                            std::move(handler), std::move(event));
