@@ -9,7 +9,8 @@
 #include <system_error>
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
+
+#include <talkory/printable.hpp>
 
 namespace talkory::cli {
 
@@ -19,14 +20,14 @@ std::expected<std::vector<parsed_flag>, std::string> parse_flags(std::span<char*
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (!arg.starts_with('-') || arg == "-" || arg == "--") {
-      return std::unexpected("unexpected argument '" + std::string(arg) + "'");
+      return std::unexpected("unexpected argument '" + printable(arg) + "'");
     }
     // "--name=value" carries its value inline.
     const std::size_t eq = arg.find('=');
     const std::string_view name = arg.substr(0, eq);
     const auto spec = std::ranges::find(specs, name, &flag_spec::name);
     if (spec == specs.end()) {
-      return std::unexpected("unknown option '" + std::string(name) + "'");
+      return std::unexpected("unknown option '" + printable(name) + "'");
     }
     parsed_flag flag{spec->name, std::nullopt};
     if (eq != std::string_view::npos) {
@@ -92,7 +93,7 @@ void append_json(std::string& out, const boost::json::value& value) {
         out += ',';
       }
       first = false;
-      out += boost::json::serialize(boost::json::string(member.key()));
+      out += json_quoted(member.key());
       out += ':';
       append_json(out, member.value());
     }
@@ -124,6 +125,10 @@ void append_json(std::string& out, const boost::json::value& value) {
     out.append(ec == std::errc{} ? std::string_view(buffer.data(), ptr) : "null");
     break;
   }
+  case boost::json::kind::string:
+    // Boost.JSON writes U+009B, U+202E and the like raw: escaped here, as every key is.
+    out += json_quoted(value.get_string());
+    break;
   default:
     out += boost::json::serialize(value);
     break;
@@ -196,21 +201,20 @@ std::string to_json_text(const boost::json::value& value) {
 
 namespace {
 
-// Server-supplied text goes to a terminal: control characters (escape sequences) are replaced
-// so that a hostile or broken server cannot rewrite the screen.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  std::ranges::replace_if(
-      out, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, '?');
-  return out;
-}
-
 std::string describe_status(std::string_view parsed, std::string_view raw) {
-  // An unknown status shows what the server actually said.
+  // An unknown status shows what the server actually said, bounded and terminal-safe.
   if (parsed == "unknown" && !raw.empty()) {
-    return "unknown (\"" + printable(raw) + "\")";
+    std::string out = "unknown (\"";
+    out += printable(raw, max_table_status_width);
+    out += "\")";
+    return out;
   }
   return std::string(parsed);
+}
+
+// The row standing for the providers the table leaves out.
+std::string more_items_line(std::size_t left_out) {
+  return "... " + std::to_string(left_out) + " more (--json lists them all)";
 }
 
 } // namespace
@@ -229,23 +233,34 @@ void print_report_table(std::ostream& os, const health_report& report) {
     os << "(not reported)\n";
   }
 
+  // Server text goes to a terminal: every cell is printable() (no escape sequences, no bidi
+  // overrides) and bounded, the name column is as wide as the longest name shown but never wider
+  // than max_table_name_width, and at most max_table_rows rows are shown. The table's size is
+  // bounded whatever the server sends (a column padded to a 0.5 MB name would not be).
+  const auto& providers = report.providers;
+  const auto shown = std::min(providers.size(), max_table_rows);
+  std::vector<std::string> names;
   std::size_t width = std::string_view("provider").size();
-  for (const auto& provider : report.providers) {
-    width = std::max(width, provider.name.size());
+  for (std::size_t i = 0; i < shown; ++i) {
+    names.push_back(printable(providers[i].name, max_table_name_width));
+    width = std::max(width, printable_width(names.back()));
   }
-  const auto pad = [&](std::string_view text) {
-    os << printable(text) << std::string(width + 2 - text.size(), ' ');
+  const auto cell = [&](std::string_view text) {
+    os << text << std::string(width + 2 - printable_width(text), ' ');
   };
   os << '\n';
-  pad("provider");
+  cell("provider");
   os << "status\n";
-  pad(std::string(width, '-'));
+  cell(std::string(width, '-'));
   os << "------\n";
-  for (const auto& provider : report.providers) {
-    pad(provider.name);
-    os << describe_status(to_string(provider.status), provider.raw_status) << '\n';
+  for (std::size_t i = 0; i < shown; ++i) {
+    cell(names[i]);
+    os << describe_status(to_string(providers[i].status), providers[i].raw_status) << '\n';
   }
-  if (report.providers.empty()) {
+  if (shown < providers.size()) {
+    os << more_items_line(providers.size() - shown) << '\n';
+  }
+  if (providers.empty()) {
     os << "(the server listed no providers)\n";
   }
 }

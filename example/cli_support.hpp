@@ -65,12 +65,23 @@ boost::json::object error_to_json(const api_error& error);
 boost::json::object stats_to_json(const client_stats& stats);
 
 /// One line of JSON. Like boost::json::serialize, except that doubles are written in their
-/// shortest plain form ("12.5" rather than Boost 1.81's "1.25E1"): people read this output
-/// too. Non-finite doubles, which JSON cannot carry, become null.
+/// shortest plain form ("12.5" rather than Boost 1.81's "1.25E1") and that strings and keys are
+/// talkory::json_quoted() (C1 controls and bidirectional overrides as \uXXXX escapes, not raw):
+/// people read this output too, in terminals. Non-finite doubles, which JSON cannot carry,
+/// become null.
 std::string to_json_text(const boost::json::value& value);
 
+/// Bounds of the text table, whatever the server sends: provider names are cut to
+/// max_table_name_width characters (the column is no wider), an unknown status's own word to
+/// max_table_status_width, and after max_table_rows providers one line says how many more there
+/// are. With the request id cut to 64 characters, the table is under 16 KB (4 bytes a
+/// character at worst), however large the response.
+inline constexpr std::size_t max_table_rows = 50;
+inline constexpr std::size_t max_table_name_width = 32;
+inline constexpr std::size_t max_table_status_width = 32;
+
 /// The human-readable report: overall status, checked-at, request id, rate limit, and a table
-/// of providers in server order.
+/// of providers in server order, bounded as above; server text is talkory::printable().
 void print_report_table(std::ostream& os, const health_report& report);
 
 /// Multi-line dump of the counters, each line starting with `prefix`.

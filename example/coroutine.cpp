@@ -20,8 +20,10 @@ asio::awaitable<int> check(talkory::client_options options) {
     status = 1;
   } else {
     std::cout << "overall: " << talkory::to_string(report->status) << '\n';
-    for (const auto& provider : report->providers) // in the order the server sent them
-      std::cout << provider.name << ": " << talkory::to_string(provider.status) << '\n';
+    // In the order the server sent them; printable() keeps server text from steering the terminal.
+    for (const auto& provider : report->providers)
+      std::cout << talkory::printable(provider.name) << ": " << talkory::to_string(provider.status)
+                << '\n';
   }
   co_await client.async_shutdown(asio::use_awaitable); // close connections politely
   co_return status;

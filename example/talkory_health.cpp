@@ -88,7 +88,7 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       args.timeout = cli::parse_seconds(*value);
       if (!args.timeout) {
         return std::unexpected("--timeout needs a number of seconds greater than 0, not '" +
-                               std::string(*value) + "'");
+                               talkory::printable(*value) + "'");
       }
     } else if (name == "--json") {
       args.json = true;
@@ -102,7 +102,7 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       args.interval = cli::parse_seconds(*value);
       if (!args.interval) {
         return std::unexpected("--interval needs a number of seconds greater than 0, not '" +
-                               std::string(*value) + "'");
+                               talkory::printable(*value) + "'");
       }
     } else {
       args.help = true;

@@ -33,8 +33,9 @@ asio::awaitable<int> watch(talkory::client client, talkory::watch_options option
       break;
     std::cout << talkory::format_iso8601(event.observed_at) << ' ' << event << '\n';
     for (const auto& t : event.changes)
-      std::cout << "  " << t.provider << ": " << t.from.value_or("absent") << " -> "
-                << t.to.value_or("absent") << '\n';
+      std::cout << "  " << talkory::printable(t.provider) << ": "
+                << talkory::printable(t.from.value_or("absent")) << " -> "
+                << talkory::printable(t.to.value_or("absent")) << '\n';
     std::cout.flush();
   }
   signals.cancel();

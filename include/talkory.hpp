@@ -5,6 +5,7 @@
 #include <talkory/errors.hpp>
 #include <talkory/health.hpp>
 #include <talkory/options.hpp>
+#include <talkory/printable.hpp>
 #include <talkory/result.hpp>
 #include <talkory/stats.hpp>
 #include <talkory/watch.hpp>

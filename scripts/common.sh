@@ -52,21 +52,35 @@ ensure_packages() {
     return 0
   fi
 
-  local install=("${missing[@]}" "${missing_optional[@]}") sudo=()
+  apt_install "${missing[@]}" "${missing_optional[@]}" || die "missing packages: ${missing[*]}"
+}
+
+# Installs the given packages with apt-get (through sudo when not root and sudo needs no
+# password, or there is a terminal to ask for one). Returns non-zero, after saying why, when they
+# cannot be installed: the caller decides whether that is fatal.
+apt_install() {
+  local sudo=()
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "no apt-get: cannot install $*"
+    return 1
+  fi
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1 && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then
       sudo=(sudo)
     else
-      printf 'error: missing packages: %s\n' "${missing[*]}" >&2
-      printf 'install them as root with:\n  apt-get update && apt-get install -y %s\n' \
-        "${install[*]}" >&2
-      exit 1
+      printf 'error: missing packages: %s\n' "$*" >&2
+      printf 'install them as root with:\n  apt-get update && apt-get install -y %s\n' "$*" >&2
+      return 1
     fi
   fi
-  log "installing: ${install[*]}"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
-    die "apt-get update failed"
+  log "installing: $*"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || {
+    log "apt-get update failed"
+    return 1
+  }
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q --no-install-recommends "${install[@]}" ||
-    die "apt-get install failed; missing: ${missing[*]}"
+    apt-get install -y -q --no-install-recommends "$@" || {
+    log "apt-get install failed: $*"
+    return 1
+  }
 }

@@ -332,6 +332,13 @@ asio::awaitable<exchange_outcome> connection::exchange(const http_request& reque
       co_return out;
     }
   }
+  // A chunked body's trailer fields join the header's: together they must fit the header cap,
+  // as the header alone does (while they arrive, the buffer cap above bounds them).
+  if (field_section_size(parser->get().base()) > max_header) {
+    out.error =
+        transport_error(transport_stage::read, beast::http::error::header_limit, peer_, bound);
+    co_return out;
+  }
   tcp().expires_never();
   ++requests_served_;
   last_used_ = clock::now();

@@ -59,8 +59,18 @@ std::error_code make_error_code(errc code) noexcept {
   return {static_cast<int>(code), talkory_category()};
 }
 
+namespace {
+
+// Bounds on what describe() copies: the library's own messages (a server message of at most 512
+// characters plus advice) fit, while an api_error filled by hand cannot make a line unbounded.
+constexpr std::size_t max_described_message = 1024;
+constexpr std::size_t max_described_cause = 256;
+
+} // namespace
+
 // The message, cause and request id go through append_one_line: control characters would break
-// the one-line promise of describe(), and the server's text is untrusted and may contain CR/LF.
+// the one-line promise of describe(), and the server's text is untrusted and may contain CR/LF,
+// terminal escapes or bidirectional overrides.
 std::string api_error::describe() const {
   std::string out(to_string(code));
   if (http_status != 0) {
@@ -70,7 +80,7 @@ std::string api_error::describe() const {
   }
   out += ": ";
   if (!message.empty())
-    detail::append_one_line(out, message);
+    detail::append_one_line(out, message, max_described_message);
   else
     out += talkory_category().message(static_cast<int>(code));
   if (retry_after) {
@@ -80,7 +90,7 @@ std::string api_error::describe() const {
   }
   if (cause) {
     out += "; cause: ";
-    detail::append_one_line(out, cause.message());
+    detail::append_one_line(out, cause.message(), max_described_cause);
     out += " [";
     out += cause.category().name();
     out += ':';
@@ -94,7 +104,7 @@ std::string api_error::describe() const {
   }
   if (!request_id.empty()) {
     out += " [request ";
-    detail::append_one_line(out, request_id);
+    detail::append_one_line(out, request_id, detail::max_quoted_value);
     out += ']';
   }
   return out;

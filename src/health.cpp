@@ -60,15 +60,11 @@ std::string format_iso8601(std::chrono::sys_time<std::chrono::milliseconds> t) {
 
 namespace {
 
-// Names and statuses come from the server: printed bounded and without control characters, so
-// that a hostile response cannot forge lines in a log.
-constexpr std::size_t max_printed = 64;
-
 // An unknown status prints the server's own word so that nothing is lost in the summary.
 template <class Status>
 void print_status(std::ostream& os, Status status, const std::string& raw) {
   if (status == Status::unknown && !raw.empty())
-    os << "unknown(\"" << detail::bounded_snippet(raw, max_printed) << "\")";
+    os << "unknown(\"" << detail::short_printable(raw) << "\")";
   else
     os << to_string(status);
 }
@@ -83,18 +79,24 @@ std::ostream& operator<<(std::ostream& os, provider_status s) {
   return os << to_string(s);
 }
 
+// Names, statuses and the request id come from the server: printed bounded (in length and in
+// count) and without control characters, so that a hostile response can neither forge lines in a
+// log nor flood it.
 std::ostream& operator<<(std::ostream& os, const health_report& report) {
   print_status(os, report.status, report.raw_status);
   os << " at " << format_iso8601(report.checked_at) << ':';
   if (report.providers.empty())
     os << " no providers";
-  for (std::size_t i = 0; i < report.providers.size(); ++i) {
+  const auto shown = std::min(report.providers.size(), detail::max_listed_items);
+  for (std::size_t i = 0; i < shown; ++i) {
     const auto& p = report.providers[i];
-    os << (i == 0 ? " " : ", ") << detail::bounded_snippet(p.name, max_printed) << ' ';
+    os << (i == 0 ? " " : ", ") << detail::short_printable(p.name) << ' ';
     print_status(os, p.status, p.raw_status);
   }
+  if (shown < report.providers.size())
+    os << ", " << detail::more_items(report.providers.size() - shown);
   if (!report.meta.request_id.empty())
-    os << " [request " << report.meta.request_id << ']';
+    os << " [request " << detail::short_printable(report.meta.request_id) << ']';
   return os;
 }
 

@@ -51,6 +51,13 @@ bool has_header(const http::fields& fields, std::string_view name) {
   return fields.find(beast_view(name)) != fields.end();
 }
 
+std::size_t field_section_size(const http::fields& fields) noexcept {
+  std::size_t total = 0;
+  for (const auto& field : fields)
+    total += field.name_string().size() + field.value().size() + 4; // ": " and CRLF
+  return total;
+}
+
 std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept {
   return parse_decimal(trim_ows(value), std::numeric_limits<std::int64_t>::max());
 }

@@ -32,6 +32,10 @@ std::string_view header_value(const http::fields& fields, std::string_view name)
 
 bool has_header(const http::fields& fields, std::string_view name);
 
+/// The bytes of `fields` as "Name: value\r\n" lines: what max_response_header bounds. Beast's
+/// parser merges a chunked body's trailer fields into the header's, so this counts both.
+std::size_t field_section_size(const http::fields& fields) noexcept;
+
 /// A non-negative decimal header value (X-RateLimit-*); junk gives nothing.
 std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept;
 

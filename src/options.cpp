@@ -182,21 +182,13 @@ std::optional<api_error> check_options(const client_options& o, detail::origin* 
   return std::nullopt;
 }
 
-// Quoted, with control characters escaped so that one printed option stays on one line.
+// Quoted, with control characters (C1 and bidirectional ones too) escaped so that one printed
+// option stays on one line and shows what it holds; bounded, as every output is.
 std::string printable_quoted(std::string_view text) {
+  constexpr std::size_t max_shown = 256;
   std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (detail::is_control_character(c)) {
-      constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out += '"';
+  detail::append_escaped(out, text.substr(0, max_shown));
+  out += text.size() > max_shown ? "...\"" : "\"";
   return out;
 }
 

@@ -1,8 +1,11 @@
-// Text helpers for untrusted bytes: the library's one copy of control-character handling and of
-// the UTF-8-safe bounded snippet every error message quotes.
+// Text helpers for untrusted bytes: the library's one copy of control-character handling, of
+// UTF-8 decoding for display, and of the bounded snippet every error message quotes.
 #include "text.hpp"
 
+#include <talkory/printable.hpp>
+
 #include <algorithm>
+#include <string>
 
 namespace talkory::detail {
 
@@ -18,40 +21,183 @@ std::string_view skip_json_space(std::string_view s) noexcept {
   return s;
 }
 
-// The length of the well-formed UTF-8 sequence starting at `s[0]` (a non-ASCII byte), or 0:
-// no overlong forms, no UTF-16 surrogates, nothing above U+10FFFF (RFC 3629).
-std::size_t utf8_sequence_length(std::string_view s) noexcept {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  const std::size_t length = lead >= 0xf5   ? 0
-                             : lead >= 0xf0 ? 4
-                             : lead >= 0xe0 ? 3
-                             : lead >= 0xc2 ? 2
-                                            : 0;
-  if (length == 0 || length > s.size())
-    return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((static_cast<unsigned char>(s[k]) & 0xc0) != 0x80)
-      return 0;
-  const auto second = static_cast<unsigned char>(s[1]);
-  const bool well_formed = !(lead == 0xe0 && second < 0xa0) && !(lead == 0xed && second >= 0xa0) &&
-                           !(lead == 0xf0 && second < 0x90) && !(lead == 0xf4 && second >= 0x90);
-  return well_formed ? length : 0;
-}
-
 } // namespace
 
 bool has_control_character(std::string_view text) noexcept {
   return std::ranges::any_of(text, is_control_character);
 }
 
-std::string replace_control_characters(std::string_view text, char replacement) {
-  std::string out(text);
-  std::ranges::replace_if(out, is_control_character, replacement);
+utf8_character first_character(std::string_view s) noexcept {
+  const auto lead = static_cast<unsigned char>(s[0]);
+  if (lead < 0x80)
+    return {lead, 1, true};
+  constexpr utf8_character invalid{0, 1, false};
+  const std::size_t length = lead >= 0xf5   ? 0
+                             : lead >= 0xf0 ? 4
+                             : lead >= 0xe0 ? 3
+                             : lead >= 0xc2 ? 2
+                                            : 0;
+  if (length == 0 || length > s.size())
+    return invalid;
+  char32_t code_point = lead & (0x7f >> length);
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto continuation = static_cast<unsigned char>(s[k]);
+    if ((continuation & 0xc0) != 0x80)
+      return invalid;
+    code_point = (code_point << 6) | (continuation & 0x3f);
+  }
+  // The lead byte alone excludes most overlong forms (C0, C1); these are the rest, with the
+  // UTF-16 surrogates and what lies above U+10FFFF.
+  const bool overlong =
+      (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
+  if (overlong || (code_point >= 0xd800 && code_point <= 0xdfff) || code_point > 0x10ffff)
+    return invalid;
+  return {code_point, length, true};
+}
+
+namespace {
+
+// Calls `emit(character, bytes)` for each character of `text`, in order.
+template <class Emit>
+void for_each_character(std::string_view text, Emit&& emit) {
+  while (!text.empty()) {
+    const auto character = first_character(text);
+    emit(character, text.substr(0, character.length));
+    text.remove_prefix(character.length);
+  }
+}
+
+// The byte length of the first `count` characters of `text`, and whether `text` has more.
+struct prefix {
+  std::size_t bytes = 0;
+  bool cut = false;
+};
+
+prefix first_characters(std::string_view text, std::size_t count) noexcept {
+  std::size_t bytes = 0;
+  for (std::size_t n = 0; n < count && bytes < text.size(); ++n)
+    bytes += first_character(text.substr(bytes)).length;
+  return {bytes, bytes < text.size()};
+}
+
+void append_hex_byte(std::string& out, unsigned char byte) {
+  constexpr std::string_view hex = "0123456789abcdef";
+  out.push_back(hex[byte >> 4]);
+  out.push_back(hex[byte & 0xf]);
+}
+
+} // namespace
+
+std::size_t append_printable(std::string& out, std::string_view text, std::size_t max_characters,
+                             char replacement) {
+  auto kept = first_characters(text, max_characters);
+  const bool marked = kept.cut && max_characters > truncation_marker.size();
+  if (marked)
+    kept = first_characters(text, max_characters - truncation_marker.size());
+  std::size_t count = 0;
+  for_each_character(text.substr(0, kept.bytes), [&](utf8_character c, std::string_view bytes) {
+    if (!c.valid)
+      out.push_back('?');
+    else if (is_unsafe_code_point(c.code_point))
+      out.push_back(replacement);
+    else
+      out.append(bytes);
+    ++count;
+  });
+  if (marked) {
+    out.append(truncation_marker);
+    count += truncation_marker.size();
+  }
+  return count;
+}
+
+std::string printable_text(std::string_view text, std::size_t max_characters, char replacement) {
+  std::string out;
+  append_printable(out, text, max_characters, replacement);
   return out;
 }
 
-void append_one_line(std::string& out, std::string_view text) {
-  out += replace_control_characters(text, ' ');
+std::string short_printable(std::string_view text) {
+  return printable_text(text, max_quoted_value);
+}
+
+std::size_t character_count(std::string_view text) noexcept {
+  std::size_t count = 0;
+  for_each_character(text, [&](utf8_character, std::string_view) { ++count; });
+  return count;
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  for_each_character(text, [&](utf8_character c, std::string_view bytes) {
+    if (c.valid && !is_unsafe_code_point(c.code_point)) {
+      out.append(bytes);
+      return;
+    }
+    for (const char byte : bytes) {
+      out += "\\x";
+      append_hex_byte(out, static_cast<unsigned char>(byte));
+    }
+  });
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for_each_character(text, [&](utf8_character c, std::string_view bytes) {
+    if (!c.valid) {
+      out += "\\ufffd";
+      return;
+    }
+    switch (c.code_point) {
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      break;
+    }
+    if (!is_unsafe_code_point(c.code_point)) {
+      out.append(bytes);
+      return;
+    }
+    // Every unsafe code point is in the Basic Multilingual Plane: four hex digits suffice.
+    out += "\\u";
+    append_hex_byte(out, static_cast<unsigned char>(c.code_point >> 8));
+    append_hex_byte(out, static_cast<unsigned char>(c.code_point & 0xff));
+  });
+  out.push_back('"');
+}
+
+std::string replace_control_characters(std::string_view text, char replacement) {
+  return printable_text(text, text.size(), replacement);
+}
+
+void append_one_line(std::string& out, std::string_view text, std::size_t max_characters) {
+  append_printable(out, text, max_characters, ' ');
+}
+
+std::string more_items(std::size_t left_out) {
+  std::string out(truncation_marker);
+  out += ' ';
+  out += std::to_string(left_out);
+  out += " more";
+  return out;
 }
 
 bool is_valid_api_key(std::string_view key) noexcept {
@@ -101,29 +247,15 @@ std::string bounded_snippet(std::string_view body, std::size_t max_bytes) {
   const bool truncated = body.size() > max_bytes;
   body = body.substr(0, max_bytes);
 
+  // Every character is kept (the byte bound already applies) or replaced, so that the snippet
+  // is always valid UTF-8 in a log line; a sequence cut by the bound becomes '?'.
   std::string out;
-  out.reserve(body.size() + 3);
-  std::size_t i = 0;
-  while (i < body.size()) {
-    if (static_cast<unsigned char>(body[i]) < 0x80) {
-      out.push_back(is_control_character(body[i]) ? ' ' : body[i]);
-      ++i;
-      continue;
-    }
-    // Keep well-formed UTF-8 sequences; replace anything else (and a sequence cut by the
-    // bound) with '?' so that the snippet is always valid UTF-8 in a log line.
-    if (const auto length = utf8_sequence_length(body.substr(i)); length != 0) {
-      out.append(body.substr(i, length));
-      i += length;
-    } else {
-      out.push_back('?');
-      ++i;
-    }
-  }
+  out.reserve(body.size() + truncation_marker.size());
+  append_printable(out, body, body.size(), ' ');
   while (!out.empty() && out.back() == ' ')
     out.pop_back();
   if (truncated)
-    out += "...";
+    out += truncation_marker;
   return out;
 }
 
@@ -136,3 +268,21 @@ std::string quoted(std::string_view text) {
 }
 
 } // namespace talkory::detail
+
+namespace talkory {
+
+std::string printable(std::string_view text, std::size_t max_characters) {
+  return detail::printable_text(text, max_characters);
+}
+
+std::size_t printable_width(std::string_view text) noexcept {
+  return detail::character_count(text);
+}
+
+std::string json_quoted(std::string_view text) {
+  std::string out;
+  detail::append_json_string(out, text);
+  return out;
+}
+
+} // namespace talkory

@@ -2,11 +2,14 @@
 // which errors polling again cannot fix.
 #include <talkory/watch.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "event_buffer.hpp"
 #include "health_diff.hpp"
+#include "text.hpp"
 
 namespace talkory {
 namespace {
@@ -33,41 +36,39 @@ std::optional<api_error> check_positive(std::string_view name,
 }
 
 // Server text in a log line: bounded, and without control characters that could forge lines.
-constexpr std::size_t max_printed = 64;
-
-std::string printable(std::string_view text) {
-  std::string out(text.substr(0, max_printed));
-  for (auto& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      c = '?';
-    }
-  }
-  if (text.size() > max_printed) {
-    out += "...";
-  }
-  return out;
-}
+using detail::short_printable;
 
 std::string printable_status(const std::optional<std::string>& status) {
-  return status ? printable(*status) : std::string("absent");
+  return status ? short_printable(*status) : std::string("absent");
+}
+
+// A list from the server (providers, changes) in a line: a bounded number of items, then how
+// many were left out, so that a report naming thousands of providers still prints one short line.
+template <class Item, class Print>
+void print_bounded_list(std::ostream& os, const std::vector<Item>& items, Print print) {
+  const auto shown = std::min(items.size(), detail::max_listed_items);
+  for (std::size_t i = 0; i < shown; ++i) {
+    os << (i == 0 ? "" : ", ");
+    print(items[i]);
+  }
+  if (shown < items.size())
+    os << ", " << detail::more_items(items.size() - shown);
 }
 
 void print_transitions(std::ostream& os, const health_event& event) {
-  bool first = true;
-  for (const auto& t : event.changes) {
-    os << (first ? "" : ", ") << printable(t.provider) << ' ' << printable_status(t.from) << " -> "
+  print_bounded_list(os, event.changes, [&](const provider_transition& t) {
+    os << short_printable(t.provider) << ' ' << printable_status(t.from) << " -> "
        << printable_status(t.to);
-    first = false;
-  }
+  });
+  bool first = event.changes.empty();
   if (event.status_from) {
-    os << (first ? "" : "; ") << "status " << printable(*event.status_from) << " -> "
-       << (event.report ? printable(detail::status_text(*event.report)) : "unknown");
+    os << (first ? "" : "; ") << "status " << short_printable(*event.status_from) << " -> "
+       << (event.report ? short_printable(detail::status_text(*event.report)) : "unknown");
     first = false;
   }
   if (first) {
     os << "no change ("
-       << (event.report ? printable(detail::status_text(*event.report)) : "unknown") << ')';
+       << (event.report ? short_printable(detail::status_text(*event.report)) : "unknown") << ')';
   }
 }
 
@@ -130,14 +131,13 @@ std::ostream& operator<<(std::ostream& os, const health_event& event) {
   switch (event.kind) {
   case health_event::kind::snapshot:
     if (event.report) {
-      os << ' ' << printable(detail::status_text(*event.report)) << " (";
-      bool first = true;
-      for (const auto& provider : event.report->providers) {
-        os << (first ? "" : ", ") << printable(provider.name) << ' '
-           << printable(detail::status_text(provider));
-        first = false;
-      }
-      os << (first ? "no providers)" : ")");
+      os << ' ' << short_printable(detail::status_text(*event.report)) << " (";
+      const auto& providers = event.report->providers;
+      print_bounded_list(os, providers, [&](const provider_health& provider) {
+        os << short_printable(provider.name) << ' '
+           << short_printable(detail::status_text(provider));
+      });
+      os << (providers.empty() ? "no providers)" : ")");
     }
     break;
   case health_event::kind::change:

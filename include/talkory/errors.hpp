@@ -64,7 +64,9 @@ struct api_error {
   int attempts = 0;      // how many HTTP attempts the call made
 
   std::error_code error_code() const noexcept { return make_error_code(code); }
-  /// One line for logs: `rate_limited (HTTP 429): ... [request req_a1b2]`.
+  /// One line for logs: `rate_limited (HTTP 429): ... [request req_a1b2]`. Bounded (the message
+  /// cut to 1024 characters, the cause to 256, the request id to 64) and terminal-safe: control,
+  /// C1 and bidirectional characters become spaces, bytes outside UTF-8 '?'.
   std::string describe() const;
 };
 

@@ -85,7 +85,9 @@ std::ostream& operator<<(std::ostream& os, enum health_event::kind k);
 
 /// One line, without the time: `snapshot ok (gpt ok, claude ok, ...)`,
 /// `change grok ok -> error; status ok -> degraded`, `error service_unavailable (HTTP 503): ...`,
-/// `recovered no change (ok)`. Server text is bounded and stripped of control characters.
+/// `recovered no change (ok)`. Bounded whatever the server sent: at most 20 providers or changes,
+/// then `... N more`; each name and status cut to 64 characters and shown through printable()
+/// (no control, C1 or bidirectional character raw).
 std::ostream& operator<<(std::ostream& os, const health_event& event);
 
 /// True for failures that polling again will not fix: the documented 400, 401, 402, 403, 404 and

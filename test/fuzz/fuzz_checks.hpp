@@ -50,14 +50,42 @@ inline bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-// Safe for one log line: valid UTF-8, no control characters (CR/LF would forge log lines).
-inline bool is_log_safe(std::string_view s) {
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
+// Whether `s` carries, raw, a character that steers a terminal or reorders text: a C0 control or
+// DEL, a C1 control (U+0080..U+009F: C2 80..C2 9F), a bidirectional embedding, override, isolate
+// or mark (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C) or a line/paragraph separator
+// (U+2028, U+2029). Matched on the UTF-8 bytes, independently of the library's decoder.
+inline bool has_raw_unsafe_character(std::string_view s) {
+  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = at(i);
     if (u < 0x20 || u == 0x7f)
-      return false;
+      return true;
+    if (i + 1 < s.size() && u == 0xc2 && at(i + 1) >= 0x80 && at(i + 1) <= 0x9f)
+      return true;
+    if (i + 1 < s.size() && u == 0xd8 && at(i + 1) == 0x9c) // U+061C
+      return true;
+    if (i + 2 < s.size() && u == 0xe2 && at(i + 1) == 0x80 &&
+        (at(i + 2) == 0x8e || at(i + 2) == 0x8f || (at(i + 2) >= 0xa8 && at(i + 2) <= 0xae)))
+      return true;
+    if (i + 2 < s.size() && u == 0xe2 && at(i + 1) == 0x81 && at(i + 2) >= 0xa6 &&
+        at(i + 2) <= 0xa9)
+      return true;
   }
-  return is_valid_utf8(s);
+  return false;
+}
+
+// Safe for one log line and a terminal: valid UTF-8, nothing raw that has_raw_unsafe_character
+// finds (CR/LF would forge log lines, CSI or RLO would rewrite or reorder what is shown).
+inline bool is_log_safe(std::string_view s) {
+  return !has_raw_unsafe_character(s) && is_valid_utf8(s);
+}
+
+// The number of characters of well-formed UTF-8 text: its bytes that are not continuations.
+inline std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (const char c : s)
+    n += (static_cast<unsigned char>(c) & 0xc0) != 0x80 ? 1 : 0;
+  return n;
 }
 
 inline bool is_known_errc(talkory::errc code) {
@@ -90,8 +118,9 @@ inline void check_api_error(const talkory::api_error& e, int http_status) {
   check(is_log_safe(e.body_snippet), "api_error.body_snippet is not one line of UTF-8",
         e.body_snippet);
   if (e.retry_after)
-    check(e.retry_after->count() >= 0 && e.retry_after->count() <= 86'400,
-          "api_error.retry_after out of [0, 1 day]");
+    // A valid Retry-After however large is kept, saturated at 10^10 s (http_dates.hpp).
+    check(e.retry_after->count() >= 0 && e.retry_after->count() <= 10'000'000'000,
+          "api_error.retry_after out of [0, the ceiling]");
   const std::string line = e.describe();
   check(is_log_safe(line), "api_error::describe() is not one line of UTF-8", line);
 }

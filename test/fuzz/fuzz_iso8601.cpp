@@ -48,13 +48,19 @@ void fuzz_retry_after(std::string_view text, system_clock::time_point now) {
   const auto delay = talkory::detail::parse_retry_after(text, now);
   if (!delay)
     return;
-  check(delay->count() >= 0 && delay->count() <= 86'400, "parse_retry_after out of [0, 1 day]",
-        text);
+  // A valid value however large is kept, saturated (http_dates.hpp), so that it counts as
+  // longer than any max_retry_after.
+  constexpr std::int64_t ceiling = 10'000'000'000;
+  check(delay->count() >= 0 && delay->count() <= ceiling,
+        "parse_retry_after out of [0, the ceiling]", text);
   const auto v = trim(text);
   if (!v.empty() && v.front() >= '0' && v.front() <= '9') {
     std::int64_t expected = -1;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), expected);
-    check(ec == std::errc{} && end == v.data() + v.size() && expected == delay->count(),
+    const bool beyond =
+        ec == std::errc::result_out_of_range || (ec == std::errc{} && expected > ceiling);
+    check(end == v.data() + v.size() && (beyond ? delay->count() == ceiling
+                                                : ec == std::errc{} && expected == delay->count()),
           "parse_retry_after delay-seconds disagrees with from_chars", text);
   }
 }

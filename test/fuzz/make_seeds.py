@@ -115,6 +115,19 @@ SEEDS = {
         "delay_ows": b" \t30 \x01",
         "big_integer": b"9223372036854775807\x01",
     },
+    # fuzz_text_output: byte 0 = status index (low 3 bits: 200 400 401 404 429 500 503 302) and
+    # printable() bound (high 5 bits); then the request id up to '\n'; then the body. 0x01 stands
+    # for the key, 0x02 for "Bearer <key>".
+    "fuzz_text_output": {
+        "spec_200": bytes([0 | 16 << 3]) + b"req_9f8e7d6c\n" + SPEC_200,
+        "hostile_200": bytes([0 | 31 << 3]) + b"req_\xc2\x9b\xe2\x80\xae\x01\n" +
+        b'{"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{"gpt\\u009b31m'
+        b'\\u202e\x02":{"status":"\\u2066ok\\u009b"},"\x1b[2J\xc2\x9b":{"status":"ok"}}}',
+        "echoed_key_401": bytes([2 | 8 << 3]) + b"req_\x02\n" +
+        b'{"error":{"code":"invalid_api_key","message":"bad key \x02\\u009b\\u202e",'
+        b'"status":401,"requestId":"req_\x01"}}',
+        "html_503": bytes([6 | 4 << 3]) + b"\xff\xfe\n" + HTML_503 + b"\x02\xc2\x85\xe2\x81\xa6",
+    },
     "fuzz_base_url": {
         "default": b"\x00https://api.talkory.ai",
         "prefix": b"\x00https://gateway.example.com:8443/talkory/",

@@ -188,4 +188,18 @@ BOOST_AUTO_TEST_CASE(describe_stays_on_one_line_when_the_server_message_has_line
   BOOST_TEST(text.find('\r') == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(describe_neutralises_c1_and_bidi_and_bounds_every_server_field) {
+  talkory::api_error e;
+  e.code = errc::internal_error;
+  e.http_status = 500;
+  e.message = "boom\xc2\x9b"
+              "2J\xe2\x80\xae" +
+              std::string(5000, 'm');
+  e.request_id = "req\xe2\x81\xa6" + std::string(500, 'r');
+  const auto line = e.describe();
+  BOOST_TEST(line == "internal_error (HTTP 500): boom 2J " + std::string(1013, 'm') +
+                         "... [request req " + std::string(57, 'r') + "...]");
+  BOOST_TEST(printed(e) == line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

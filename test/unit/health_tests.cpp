@@ -84,4 +84,28 @@ BOOST_AUTO_TEST_CASE(report_summary_cannot_forge_log_lines) {
   BOOST_TEST(out.str().size() < 250u);
 }
 
+BOOST_AUTO_TEST_CASE(report_summary_lists_twenty_providers_then_says_how_many_more) {
+  talkory::health_report report;
+  for (int i = 0; i < 1000; ++i)
+    report.providers.push_back({"p" + std::to_string(i), talkory::provider_status::ok, "ok"});
+  std::ostringstream out;
+  out << report;
+  BOOST_TEST(out.str().ends_with(", p18 ok, p19 ok, ... 980 more"), out.str());
+  BOOST_TEST(out.str().find("p20 ") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(report_summary_neutralises_c1_bidi_and_the_request_id) {
+  talkory::health_report report;
+  report.status = talkory::health_status::ok;
+  report.providers = {{"gpt\xc2\x9b"
+                       "31m\xe2\x80\xae" +
+                           std::string(100, 'n'),
+                       talkory::provider_status::ok, "ok"}};
+  report.meta.request_id = "req_\x1b]0;\xc2\x9b\xe2\x81\xa6" + std::string(100, 'r');
+  std::ostringstream out;
+  out << report;
+  BOOST_TEST(out.str() == "ok at 1970-01-01T00:00:00.000Z: gpt?31m?" + std::string(53, 'n') +
+                              "... ok [request req_?]0;??" + std::string(51, 'r') + "...]");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

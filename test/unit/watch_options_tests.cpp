@@ -136,4 +136,30 @@ BOOST_AUTO_TEST_CASE(permanent_errors_are_the_ones_polling_cannot_fix) {
   BOOST_TEST(!is_permanent_error(test::failure(errc::unknown_api_error, 502)));
 }
 
+BOOST_AUTO_TEST_CASE(event_lines_list_twenty_items_then_how_many_more_and_stay_safe) {
+  health_event snapshot;
+  snapshot.kind = kind::snapshot;
+  snapshot.report = test::report_of("ok", {});
+  for (int i = 0; i < 30; ++i)
+    snapshot.report->providers.push_back(
+        {"p" + std::to_string(i) + "\xe2\x80\xae", provider_status::ok, "ok"});
+  BOOST_TEST(line_of(snapshot).ends_with(", p19? ok, ... 10 more)"), line_of(snapshot));
+  BOOST_TEST(line_of(snapshot).find("p20") == std::string::npos);
+
+  health_event change;
+  change.kind = kind::change;
+  change.report = snapshot.report;
+  for (int i = 0; i < 25; ++i)
+    change.changes.push_back({"q" + std::to_string(i) + "\xc2\x9b", "ok", std::nullopt});
+  BOOST_TEST(
+      line_of(change) ==
+          [] {
+            std::string expected = "change ";
+            for (int i = 0; i < 20; ++i)
+              expected += (i == 0 ? "" : ", ") + ("q" + std::to_string(i)) + "? ok -> absent";
+            return expected + ", ... 5 more";
+          }(),
+      line_of(change));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
