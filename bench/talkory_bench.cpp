@@ -185,6 +185,7 @@ struct target {
 };
 
 struct measurements {
+  std::string_view rate_limiter; // "enabled" or "disabled", as the client's options say
   double seconds = 0;
   cpu_times cpu;
   talkory::client_stats stats;
@@ -202,8 +203,8 @@ void print_text(const arguments& args, const run_state& state, const measurement
             << ", up to " << args.connections << " connections, reuse "
             << (args.reuse ? "on" : "off") << '\n';
   std::cout << "server:               " << where.kind << ' ' << where.url << '\n';
-  std::cout << "client rate limiter:  disabled (the bench measures the client, not the API's "
-               "quota); retries: off\n";
+  std::cout << "client rate limiter:  " << m.rate_limiter
+            << " (the bench measures the client, not the API's quota); retries: off\n";
   std::cout << "errors:               " << state.errors << '\n';
   std::cout << "wall time:            " << std::setprecision(3) << m.seconds << " s\n";
   std::cout << "throughput:           " << std::setprecision(1) << calls / m.seconds
@@ -248,7 +249,7 @@ void print_json(const arguments& args, const run_state& state, const measurement
   out["cpu_us_per_request"] = static_cast<double>(m.cpu.process.count()) / calls;
   out["client_thread_cpu_us_per_request"] = static_cast<double>(m.cpu.thread.count()) / calls;
   out["peak_rss_kb"] = peak_rss_kb();
-  out["rate_limiter"] = "disabled";
+  out["rate_limiter"] = m.rate_limiter;
   out["server"] = where.kind;
   out["stats"] = cli::stats_to_json(s);
   if (state.first_error) {
@@ -290,6 +291,8 @@ int run(int argc, char** argv) {
   }
   options.rate_limit.enabled = false;
   options.retry.max_retries = 0;
+  // Each call is measured as its own request, whatever the single-flight default.
+  options.coalesce_concurrent_calls = false;
   options.pool.max_connections = args->connections;
   options.pool.reuse = args->reuse;
   if (const auto invalid = options.validate()) {
@@ -306,6 +309,7 @@ int run(int argc, char** argv) {
   state.total = args->requests;
   state.latencies_us.reserve(args->requests);
   measurements m;
+  m.rate_limiter = options.rate_limit.enabled ? "enabled" : "disabled";
   std::exception_ptr failure;
   std::size_t running = args->concurrency;
 
