@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <utility>
 
 namespace talkory::testing::detail {
@@ -63,31 +64,21 @@ chaos_draw chaos_source::next() {
 }
 
 void count(chaos_counters& counters, chaos_outcome outcome) noexcept {
-  switch (outcome) {
-  case chaos_outcome::answer:
-    ++counters.answered;
-    break;
-  case chaos_outcome::delay:
-    ++counters.delayed;
-    break;
-  case chaos_outcome::long_delay:
-    ++counters.long_delayed;
-    break;
-  case chaos_outcome::reset:
-    ++counters.resets;
-    break;
-  case chaos_outcome::unavailable:
-    ++counters.unavailable;
-    break;
-  case chaos_outcome::rate_limited:
-    ++counters.rate_limited;
-    break;
-  case chaos_outcome::close_after:
-    ++counters.closed_after;
-    break;
-  case chaos_outcome::close_mid_body:
-    ++counters.closed_mid_body;
-    break;
+  using counter = std::uint64_t chaos_counters::*;
+  static constexpr std::array<std::pair<chaos_outcome, counter>, 8> counter_of{{
+      {chaos_outcome::answer, &chaos_counters::answered},
+      {chaos_outcome::delay, &chaos_counters::delayed},
+      {chaos_outcome::long_delay, &chaos_counters::long_delayed},
+      {chaos_outcome::reset, &chaos_counters::resets},
+      {chaos_outcome::unavailable, &chaos_counters::unavailable},
+      {chaos_outcome::rate_limited, &chaos_counters::rate_limited},
+      {chaos_outcome::close_after, &chaos_counters::closed_after},
+      {chaos_outcome::close_mid_body, &chaos_counters::closed_mid_body},
+  }};
+  for (const auto& [which, field] : counter_of) {
+    if (which == outcome) {
+      ++(counters.*field);
+    }
   }
 }
 
