@@ -181,4 +181,37 @@ BOOST_AUTO_TEST_CASE(no_silent_replay_once_response_bytes_arrived_on_a_reused_co
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_connection_idle_past_its_last_attempts_deadline_is_reused) {
+  // The first call's attempt bound (100 ms) passes while its connection sits idle: the second
+  // call waits ~300 ms for the limiter's next token meanwhile. A bound left armed on the idle
+  // connection would close it; re-armed for each exchange, the connection serves the second call.
+  fault_server server;
+  server.script({fault_step::serve(answer_from("req_kept"))});
+  asio::io_context ioc;
+  auto o = pool_options_for(server);
+  o.rate_limit.enabled = true;
+  o.rate_limit.requests_per_window = 1;
+  o.rate_limit.burst = 1;
+  o.rate_limit.window = 300ms;
+  client c(ioc.get_executor(), o);
+  call_options short_attempt;
+  short_attempt.attempt_timeout = 100ms;
+  std::optional<result<health_report>> first, second;
+  c.async_health(short_attempt, [&](result<health_report> r) { first.emplace(std::move(r)); });
+  c.async_health([&](result<health_report> r) { second.emplace(std::move(r)); });
+  test::run_bounded(ioc, 5s);
+  BOOST_REQUIRE(first.has_value());
+  BOOST_REQUIRE(second.has_value());
+  BOOST_TEST(first->has_value(), test::why(*first));
+  BOOST_TEST(second->has_value(), test::why(*second));
+  if (second->has_value()) {
+    BOOST_TEST((*second)->meta.connection_reused);
+    BOOST_TEST((*second)->meta.request_id == "req_kept");
+    BOOST_TEST(((*second)->meta.latency >= 200ms)); // it did wait past the first's bound
+  }
+  BOOST_TEST(c.stats().rate_limit_waits == 1u);
+  BOOST_TEST(c.stats().idle_connections_retired == 0u);
+  BOOST_TEST(server.connections_accepted() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
