@@ -185,6 +185,8 @@ struct target {
 };
 
 struct measurements {
+  std::string_view rate_limiter; // "enabled" or "disabled", as the client's options say
+  bool coalescing = false;        // the client's coalesce_concurrent_calls
   double seconds = 0;
   cpu_times cpu;
   talkory::client_stats stats;
@@ -202,10 +204,10 @@ void print_text(const arguments& args, const run_state& state, const measurement
             << ", up to " << args.connections << " connections, reuse "
             << (args.reuse ? "on" : "off") << '\n';
   std::cout << "server:               " << where.kind << ' ' << where.url << '\n';
-  std::cout << "client rate limiter:  disabled (the bench measures the client, not the API's "
-               "quota); retries: off\n";
-  std::cout << "coalescing:           off (single-flight disabled: every call is its own "
-               "request)\n";
+  std::cout << "client rate limiter:  " << m.rate_limiter
+            << " (the bench measures the client, not the API's quota); retries: off\n";
+  std::cout << "coalescing:           " << (m.coalescing ? "on" : "off")
+            << " (single-flight; off: every call is its own request)\n";
   std::cout << "errors:               " << state.errors << '\n';
   std::cout << "wall time:            " << std::setprecision(3) << m.seconds << " s\n";
   std::cout << "throughput:           " << std::setprecision(1) << calls / m.seconds
@@ -250,8 +252,8 @@ void print_json(const arguments& args, const run_state& state, const measurement
   out["cpu_us_per_request"] = static_cast<double>(m.cpu.process.count()) / calls;
   out["client_thread_cpu_us_per_request"] = static_cast<double>(m.cpu.thread.count()) / calls;
   out["peak_rss_kb"] = peak_rss_kb();
-  out["rate_limiter"] = "disabled";
-  out["coalescing"] = false; // single-flight off: every call is its own request
+  out["rate_limiter"] = m.rate_limiter;
+  out["coalescing"] = m.coalescing; // from the options: false, every call is its own request
   out["server"] = where.kind;
   out["stats"] = cli::stats_to_json(s);
   if (state.first_error) {
@@ -312,6 +314,8 @@ int run(int argc, char** argv) {
   state.total = args->requests;
   state.latencies_us.reserve(args->requests);
   measurements m;
+  m.rate_limiter = options.rate_limit.enabled ? "enabled" : "disabled";
+  m.coalescing = options.coalesce_concurrent_calls;
   std::exception_ptr failure;
   std::size_t running = args->concurrency;
 

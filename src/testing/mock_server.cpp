@@ -241,6 +241,10 @@ mock_counters mock_server::counters() const {
   return impl_->state->counters();
 }
 
+bool mock_server::wait_for_no_open_connections(std::chrono::milliseconds bound) const {
+  return impl_->state->wait_for_no_open_connections(bound);
+}
+
 void mock_server::reset_counters() {
   impl_->state->reset_counters();
 }

@@ -194,6 +194,12 @@ private:
     if (plan.inject == fault::close_before_response) {
       co_return false;
     }
+    if (plan.inject == fault::reset_before_response) {
+      // Linger 0: close() then sends RST instead of FIN.
+      boost::system::error_code ignored;
+      tcp().socket().set_option(asio::socket_base::linger(true, 0), ignored);
+      co_return false;
+    }
     if (plan.inject == fault::no_response) {
       co_await discard_until_closed();
       co_return false;
@@ -203,6 +209,7 @@ private:
     }
     const bool close = plan.close;
     const bool cut_short = plan.inject == fault::close_mid_response;
+    const bool close_after = plan.inject == fault::close_after_response;
     auto response = to_message(std::move(plan));
     if (cut_short) {
       // Headers promise the whole body; half of it arrives before the connection drops.
@@ -215,8 +222,8 @@ private:
       co_return false;
     }
     auto [ec, ignored] = co_await http::async_write(stream_, response, nothrow);
-    if (ec) {
-      co_return false;
+    if (ec || close_after) {
+      co_return false; // close_after: no close_notify, as a server's idle timeout closes
     }
     if (close) {
       co_await close_politely();

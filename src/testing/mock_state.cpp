@@ -71,6 +71,9 @@ mock_state::mock_state(const mock_server_options& options, mock_state_sources so
                                                                   {"grok", "ok"},
                                                                   {"perplexity", "ok"}},
       random_(sources_.seed) {
+  if (options.chaos.enabled) {
+    chaos_.emplace(options.chaos);
+  }
   for (const auto& key : options.keys) {
     keys_.insert_or_assign(key.key, key);
   }
@@ -174,6 +177,9 @@ planned_response mock_state::respond(const request_facts& request) {
   if (auto failure = take_status_step(limits)) {
     return std::move(*failure);
   }
+  if (chaos_) {
+    return chaotic(std::move(limits));
+  }
   return health_with(std::move(limits));
 }
 
@@ -202,6 +208,13 @@ void mock_state::count_connection_closed() {
   if (counters_.connections_open > 0) {
     --counters_.connections_open;
   }
+  connection_closed_.notify_all();
+}
+
+bool mock_state::wait_for_no_open_connections(std::chrono::milliseconds bound) const {
+  std::unique_lock lock{mutex_};
+  return connection_closed_.wait_for(lock, bound,
+                                     [this] { return counters_.connections_open == 0; });
 }
 
 void mock_state::count_handshake(bool resumed) {
@@ -253,6 +266,32 @@ planned_response mock_state::health_with(header_list headers) {
   response.headers.emplace_back("Content-Type", "application/json");
   response.headers.emplace_back("X-Request-Id", make_request_id(random_));
   std::ranges::move(headers, std::back_inserter(response.headers));
+  return response;
+}
+
+planned_response mock_state::chaotic(header_list headers) {
+  const auto draw = chaos_->next();
+  count(counters_.chaos, draw.outcome);
+  switch (draw.outcome) {
+  case chaos_outcome::unavailable:
+    return error(503, "service_unavailable", "Temporary outage or maintenance (chaos mode).",
+                 std::move(headers));
+  case chaos_outcome::rate_limited:
+    headers.emplace_back("Retry-After", std::to_string(options_.chaos.retry_after.count()));
+    return error(429, "rate_limited", "Rate limit exceeded. Slow down and retry (chaos mode).",
+                 std::move(headers));
+  default:
+    break;
+  }
+  auto response = health_with(std::move(headers));
+  response.delay = draw.delay;
+  if (draw.outcome == chaos_outcome::reset) {
+    response.inject = fault::reset_before_response;
+  } else if (draw.outcome == chaos_outcome::close_after) {
+    response.inject = fault::close_after_response;
+  } else if (draw.outcome == chaos_outcome::close_mid_body) {
+    response.inject = fault::close_mid_response;
+  }
   return response;
 }
 

@@ -2,11 +2,13 @@
 // snapshot, the script queue and the counters. Guarded by one mutex, so any thread may call it.
 #pragma once
 
+#include "testing/chaos.hpp"
 #include "testing/responses.hpp"
 
 #include <talkory/testing/mock_server.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -68,6 +70,7 @@ public:
   void script(scripted_response response);
   mock_counters counters() const;
   void reset_counters();
+  bool wait_for_no_open_connections(std::chrono::milliseconds bound) const;
 
   // Provider schedules (mock_state_schedule.cpp).
   /// Throws std::invalid_argument for a fail_with without a documented error.
@@ -107,6 +110,8 @@ private:
   planned_response error(int status, std::string_view code, std::string_view message,
                          header_list headers = {});
   planned_response health_with(header_list headers);
+  /// The normal answer, or the fault chaos mode draws for it.
+  planned_response chaotic(header_list headers);
   /// Applies the next scripted status step, if any; returns its failure, if it has one.
   std::optional<planned_response> take_status_step(header_list& headers);
   void apply_changes(const status_step& step);
@@ -115,6 +120,7 @@ private:
   const mock_server_options options_;
   const mock_state_sources sources_;
   mutable std::mutex mutex_;
+  mutable std::condition_variable connection_closed_;
   std::unordered_map<std::string, mock_key> keys_;
   std::unordered_map<std::string, rate_window> windows_;
   provider_list providers_;
@@ -126,6 +132,7 @@ private:
   mock_counters counters_;
   std::uint64_t responses_written_ = 0;
   std::mt19937_64 random_;
+  std::optional<chaos_source> chaos_;
 };
 
 } // namespace talkory::testing::detail

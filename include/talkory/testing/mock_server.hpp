@@ -20,6 +20,30 @@ enum class certificate_kind {
   cn_only,     // signed by the CA, subject CN=localhost but no subjectAltName at all
 };
 
+/// Chaos mode, for soak tests: each request that would get the normal health answer (scripted
+/// responses, authentication and rate-limit failures are untouched) draws one outcome from a
+/// generator seeded with `seed`. The k-th such request, in the order the server reads requests
+/// (one thread), always gets the k-th draw: the sequence of choices is deterministic; which call
+/// it meets depends on the client's scheduling. Weights are in parts per 10,000 requests and must
+/// add up to at most 10,000 (more: the constructor throws std::invalid_argument); the rest are
+/// answered normally. mock_counters::chaos counts each outcome, so a test can check that what its
+/// client saw adds up to what the server did.
+struct chaos_options {
+  bool enabled = false;
+  std::uint64_t seed = 1;
+  unsigned delay = 300;        // answered normally after a delay in [1 ms, max_delay]
+  unsigned long_delay = 10;    // answered after long_delay (longer than the client's attempt bound)
+  unsigned reset = 100;        // request read, then the connection reset (RST, no answer)
+  unsigned unavailable = 200;  // 503 service_unavailable (documented body and X-Request-Id)
+  unsigned rate_limited = 200; // 429 rate_limited with Retry-After: retry_after
+  unsigned close_after = 200;  // answered with keep-alive, then closed at once (an idle close
+                               // racing the client's next reuse of the connection)
+  unsigned close_mid_body = 100; // headers and half the body, then closed
+  std::chrono::milliseconds max_delay{20};
+  std::chrono::milliseconds long_delay_time{3'000};
+  std::chrono::seconds retry_after{1};
+};
+
 /// An API key the server knows.
 struct mock_key {
   std::string key;
@@ -42,6 +66,7 @@ struct mock_server_options {
   std::size_t close_every = 0;                            // > 0: every Nth response closes
   std::uint16_t port = 0;                                 // 0: an ephemeral port
   std::chrono::milliseconds flip_every{0}; // > 0: demo mode, a random provider flips ok <-> error
+  chaos_options chaos;                     // enabled: random faults on normal answers (soak tests)
 
   static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
 };
@@ -52,6 +77,8 @@ enum class fault {
   close_before_response, // read the request, then close without answering
   close_mid_response,    // send the headers and half the body, then close
   no_response,           // read the request and never answer (keep the connection open)
+  reset_before_response, // read the request, then reset the connection (RST: SO_LINGER 0)
+  close_after_response,  // send the whole response with keep-alive, then close at once
 };
 
 /// One response to send instead of the normal one; queued with mock_server::script().
@@ -67,6 +94,18 @@ struct scripted_response {
   bool close_connection = false;                            // Connection: close, then close
 };
 
+/// What chaos mode drew: one count per request it decided (see chaos_options).
+struct chaos_counters {
+  std::uint64_t answered = 0;     // the normal answer, at once
+  std::uint64_t delayed = 0;      // the normal answer after a short delay
+  std::uint64_t long_delayed = 0; // the normal answer after long_delay_time
+  std::uint64_t resets = 0;
+  std::uint64_t unavailable = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t closed_after = 0;
+  std::uint64_t closed_mid_body = 0;
+};
+
 /// Counters the tests use as their oracle. All are totals since start (or reset_counters()).
 struct mock_counters {
   std::uint64_t connections_accepted = 0;
@@ -78,6 +117,7 @@ struct mock_counters {
   std::uint64_t scripted_served = 0;        // scripted responses taken from the queue
   std::uint64_t connections_open = 0;       // now
   std::uint64_t status_changes = 0;         // schedule steps applied and providers flipped
+  chaos_counters chaos;
 };
 
 /// One provider status a schedule sets.
@@ -146,6 +186,9 @@ public:
 
   mock_counters counters() const;
   void reset_counters();
+  /// Blocks until no connection is open (each one closed by either side), at most `bound`;
+  /// returns whether that happened. Woken by each close: no polling.
+  bool wait_for_no_open_connections(std::chrono::milliseconds bound) const;
 
 private:
   struct impl;
