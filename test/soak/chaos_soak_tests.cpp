@@ -36,6 +36,15 @@ constexpr bool sanitized = true;
 #else
 constexpr bool sanitized = false;
 #endif
+#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer's own bookkeeping (shadow and sync state for every address it has seen) grows
+// the resident set by 10 to 150 MiB between the halves here, unevenly, while the release build
+// stays flat over 100,000 calls and LeakSanitizer finds nothing: under TSan the figures are
+// printed, not judged.
+constexpr bool rss_is_the_programs = false;
+#else
+constexpr bool rss_is_the_programs = true; // ASan's quarantine is kept small (see main.cpp)
+#endif
 
 // The short run of the test command: well under a minute per preset, sanitizers included.
 constexpr std::size_t default_calls = sanitized ? 4'000 : 20'000;
@@ -316,11 +325,15 @@ BOOST_AUTO_TEST_CASE(every_call_completes_once_and_the_counts_add_up) {
   // A long-delayed answer keeps its server connection until the delay ends.
   BOOST_TEST(server.wait_for_no_open_connections(long_delay + 5s));
 
-  // Memory stays flat: the second half, as long as the first, may not grow the resident set
-  // by more than the tolerance (see the report for the figures behind it).
+  // Memory stays flat: the second half, as long as the first, may not grow the resident set by
+  // more than 8 MiB. Measured growth: about 2 MiB over 10,000 calls in release and 1-3 MiB under
+  // ASan (allocator arenas settling after the warm-up half), 8 KiB between the halves of a
+  // 100,000-call run; in release, a leak of a connection, a coroutine frame or a response per
+  // call (1 KiB or more) exceeds it.
   const auto growth = rss_second_half > rss_first_half ? rss_second_half - rss_first_half : 0;
   const std::size_t tolerance = 8u << 20;
-  BOOST_TEST(growth <= tolerance);
+  if (rss_is_the_programs)
+    BOOST_TEST(growth <= tolerance);
 
   std::cout << "soak: calls " << calls << ", successes " << successes;
   for (const auto& [code, n] : errors)
