@@ -38,7 +38,7 @@ ensure_packages() {
   fi
   local boost required
   read -r -a boost <<<"$(boost_packages)"
-  required=(g++ cmake ninja-build libssl-dev "${boost[@]}")
+  required=(g++ cmake ninja-build pkg-config libssl-dev "${boost[@]}")
   local optional=(ccache)
   local missing=() missing_optional=() pkg
   for pkg in "${required[@]}"; do

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <talkory/result.hpp>
+#include <talkory/version.hpp>
 
 namespace talkory {
 
@@ -73,7 +74,7 @@ struct client_options {
   pool_options pool;
   rate_limit_options rate_limit;
   retry_options retry;
-  std::string user_agent = "talkory-cpp/0.1";
+  std::string user_agent = "talkory-cpp/" TALKORY_VERSION_STRING; // "talkory-cpp/0.2.0"
   bool allow_insecure_http = false; // http:// base URLs are refused unless true
   /// Single-flight: a call made while another call of the same endpoint is in flight, both
   /// without call_options overrides (max_age aside), shares that call's request and result

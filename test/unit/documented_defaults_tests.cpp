@@ -17,7 +17,7 @@ BOOST_AUTO_TEST_CASE(client_identity_and_transport) {
   BOOST_TEST(o.base_url == "https://api.talkory.ai");
   BOOST_TEST(o.tls.ca_file.empty()); // the system's CA store
   BOOST_TEST(o.tls.ca_pem.empty());
-  BOOST_TEST(o.user_agent == "talkory-cpp/0.1");
+  BOOST_TEST(o.user_agent == "talkory-cpp/0.2.0");
   BOOST_TEST(!o.allow_insecure_http);
   BOOST_TEST(o.max_response_body == 1024u * 1024u);
   BOOST_TEST(o.max_response_header == 16u * 1024u);

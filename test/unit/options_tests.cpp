@@ -312,7 +312,7 @@ BOOST_AUTO_TEST_CASE(printing_shows_the_other_fields) {
   BOOST_TEST(contains(text, "connect=1234 ms"));
   BOOST_TEST(contains(text, "max_connections=7"));
   BOOST_TEST(contains(text, "mode=fail_fast"));
-  BOOST_TEST(contains(text, R"(user_agent="talkory-cpp/0.1")"));
+  BOOST_TEST(contains(text, R"(user_agent="talkory-cpp/0.2.0")"));
   BOOST_TEST(text.find('\n') == std::string::npos);
 }
 

@@ -1,0 +1,25 @@
+# The programs: talkory-health (the CLI), talkory-mock-server, talkory-bench and the examples the
+# README shows (compiled and smoke-run by the tests: cli.examples).
+
+# Flag parsing and JSON/text rendering shared by the CLI and the bench, compiled once.
+add_library(talkory_cli_support STATIC example/cli_support.cpp)
+target_include_directories(talkory_cli_support PUBLIC example)
+target_link_libraries(talkory_cli_support PUBLIC talkory Boost::json PRIVATE talkory_warnings)
+
+add_executable(talkory-health example/talkory_health.cpp example/watch_mode.cpp)
+target_link_libraries(talkory-health PRIVATE talkory_cli_support talkory talkory_testing Boost::json
+                                             talkory_warnings)
+
+foreach(example coroutine callbacks watch gateway_server)
+  string(REPLACE "_" "-" example_name ${example})
+  add_executable(talkory-example-${example_name} example/${example}.cpp)
+  target_link_libraries(talkory-example-${example_name} PRIVATE talkory talkory_testing Boost::json
+                                                               talkory_warnings)
+endforeach()
+
+add_executable(talkory-mock-server example/mock_server_main.cpp)
+target_link_libraries(talkory-mock-server PRIVATE talkory_testing talkory_warnings)
+
+add_executable(talkory-bench bench/talkory_bench.cpp)
+target_link_libraries(talkory-bench PRIVATE talkory_cli_support talkory talkory_testing Boost::json
+                                            talkory_warnings)
