@@ -14,27 +14,27 @@ namespace talkory {
 /// strings; the second group is raised by the client itself.
 enum class errc {
   // Server codes (talkory-api.md, "Errors").
-  invalid_request = 1,  // 400
-  missing_api_key,      // 401
-  invalid_api_key,      // 401
-  insufficient_balance, // 402
-  spend_cap_reached,    // 402
-  insufficient_scope,   // 403
-  not_found,            // 404
-  payload_too_large,    // 413
-  rate_limited,         // 429 (or the client's own limiter)
-  internal_error,       // 500
-  service_unavailable,  // 503
+  invalid_request = 1,  ///< 400
+  missing_api_key,      ///< 401
+  invalid_api_key,      ///< 401
+  insufficient_balance, ///< 402
+  spend_cap_reached,    ///< 402
+  insufficient_scope,   ///< 403
+  not_found,            ///< 404
+  payload_too_large,    ///< 413
+  rate_limited,         ///< 429 (or the client's own limiter)
+  internal_error,       ///< 500
+  service_unavailable,  ///< 503
   // Client-side codes.
-  invalid_options,    // client_options failed validation; nothing was sent
-  connection_failed,  // resolve or TCP connect failed
-  tls_error,          // TLS handshake or certificate verification failed; nothing was sent
-  timeout,            // a bound (connect, handshake, attempt, overall, pool wait) expired
-  cancelled,          // the caller cancelled, or the client was destroyed or shut down
-  connection_lost,    // the peer closed or reset the connection mid-exchange
-  invalid_response,   // the server's response broke HTTP or the documented JSON shape
-  response_too_large, // the response headers or body exceeded the configured caps
-  unknown_api_error,  // an error response with an unrecognised code or a non-JSON body
+  invalid_options,    ///< client_options failed validation; nothing was sent
+  connection_failed,  ///< resolve or TCP connect failed
+  tls_error,          ///< TLS handshake or certificate verification failed; nothing was sent
+  timeout,            ///< a bound (connect, handshake, attempt, overall, pool wait) expired
+  cancelled,          ///< the caller cancelled, or the client was destroyed or shut down
+  connection_lost,    ///< the peer closed or reset the connection mid-exchange
+  invalid_response,   ///< the server's response broke HTTP or the documented JSON shape
+  response_too_large, ///< the response headers or body exceeded the configured caps
+  unknown_api_error,  ///< an error response with an unrecognised code or a non-JSON body
 };
 
 /// The exact string of an errc (`"rate_limited"`, `"tls_error"`, ...).
@@ -54,14 +54,14 @@ enum class error_origin { client, server };
 struct api_error {
   errc code = errc::invalid_response;
   error_origin origin = error_origin::client;
-  int http_status = 0;      // 0 when no HTTP response was received
-  std::string message;      // the server's message, or the client's explanation with advice
-  std::string request_id;   // requestId of the (last) server error, when there was one
-  std::string server_code;  // the raw `code` string the server sent (kept for unknown codes)
-  std::string body_snippet; // the start of an undecodable error body, bounded
-  std::optional<std::chrono::seconds> retry_after; // from a Retry-After header
-  std::error_code cause; // the underlying transport/TLS/system error, if any
-  int attempts = 0;      // how many HTTP attempts the call made
+  int http_status = 0;      ///< 0 when no HTTP response was received
+  std::string message;      ///< the server's message, or the client's explanation with advice
+  std::string request_id;   ///< requestId of the (last) server error, when there was one
+  std::string server_code;  ///< the raw `code` string the server sent (kept for unknown codes)
+  std::string body_snippet; ///< the start of an undecodable error body, bounded
+  std::optional<std::chrono::seconds> retry_after; ///< from a Retry-After header
+  std::error_code cause; ///< the underlying transport/TLS/system error, if any
+  int attempts = 0;      ///< how many HTTP attempts the call made
 
   std::error_code error_code() const noexcept { return make_error_code(code); }
   /// One line for logs: `rate_limited (HTTP 429): ... [request req_a1b2]`. Bounded (the message

@@ -26,24 +26,24 @@ std::ostream& operator<<(std::ostream& os, health_status s);
 std::ostream& operator<<(std::ostream& os, provider_status s);
 
 struct provider_health {
-  std::string name; // as the server spells it: "gpt", "claude", ...
+  std::string name; ///< as the server spells it: "gpt", "claude", ...
   provider_status status = provider_status::unknown;
-  std::string raw_status; // the server's string, useful when status is unknown
+  std::string raw_status; ///< the server's string, useful when status is unknown
 };
 
 /// Facts about the HTTP exchange that produced a report.
 struct response_metadata {
-  std::string request_id; // body `requestId` or the X-Request-Id header
+  std::string request_id; ///< body `requestId` or the X-Request-Id header
   int http_status = 0;
-  std::optional<std::int64_t> rate_limit_limit;     // X-RateLimit-Limit
-  std::optional<std::int64_t> rate_limit_remaining; // X-RateLimit-Remaining
-  std::chrono::microseconds latency{0};             // from the call's start to the decoded report
-  int attempts = 0;                                 // HTTP attempts made, retries included
-  bool connection_reused = false;                   // the final attempt ran on a pooled connection
+  std::optional<std::int64_t> rate_limit_limit;     ///< X-RateLimit-Limit
+  std::optional<std::int64_t> rate_limit_remaining; ///< X-RateLimit-Remaining
+  std::chrono::microseconds latency{0};             ///< from the call's start to the decoded report
+  int attempts = 0;                                 ///< HTTP attempts made, retries included
+  bool connection_reused = false;                   ///< the final attempt ran on a pooled connection
   /// Answered from the client's cache (cache_ttl, or serve_stale_for when stale): the fields
   /// above describe the request that fetched it, `age` long before this answer.
   bool from_cache = false;
-  std::chrono::milliseconds age{0}; // how old the report was when answered from the cache
+  std::chrono::milliseconds age{0}; ///< how old the report was when answered from the cache
   /// The refresh failed with a transient error and this is the last good report
   /// (client_options::serve_stale_for); refresh_error is that error.
   bool stale = false;
@@ -54,7 +54,7 @@ struct health_report {
   health_status status = health_status::unknown;
   std::string raw_status;
   std::chrono::sys_time<std::chrono::milliseconds> checked_at{};
-  std::vector<provider_health> providers; // in the order the server sent them
+  std::vector<provider_health> providers; ///< in the order the server sent them
   response_metadata meta;
 
   /// The provider called `name`, or nullptr.

@@ -31,13 +31,13 @@ class watcher_impl;
 
 /// How a health_watcher polls. Every duration must be positive; validate() says what is wrong.
 struct watch_options {
-  milliseconds interval{60'000};     // pause between the end of one good poll and the next poll
-  double jitter = 0.1;               // each pause is scaled by a random factor in [1-j, 1+j]; 0..1
-  milliseconds max_backoff{300'000}; // after errors the pause doubles from interval up to this
-  std::size_t confirmations = 1; // polls a provider's new status must hold before it is reported
-  std::size_t max_pending_events = 16; // events kept for a slow reader (>= 3); beyond, merged
-  call_options poll; // per-poll overrides; empty lets polls share requests (single-flight)
-  std::function<double()> random; // jitter source, returns [0, 1); empty: a seeded mt19937_64
+  milliseconds interval{60'000};     ///< pause between the end of one good poll and the next poll
+  double jitter = 0.1;               ///< each pause is scaled by a random factor in [1-j, 1+j]; 0..1
+  milliseconds max_backoff{300'000}; ///< after errors the pause doubles from interval up to this
+  std::size_t confirmations = 1; ///< polls a provider's new status must hold before it is reported
+  std::size_t max_pending_events = 16; ///< events kept for a slow reader (>= 3); beyond, merged
+  call_options poll; ///< per-poll overrides; empty lets polls share requests (single-flight)
+  std::function<double()> random; ///< jitter source, returns [0, 1); empty: a seeded mt19937_64
 
   /// Why these options cannot be used (errc::invalid_options), or nothing when they can.
   std::optional<api_error> validate() const;
@@ -70,11 +70,11 @@ struct health_event {
   enum class kind { snapshot, change, error, recovered };
 
   enum kind kind = kind::snapshot;
-  std::chrono::sys_time<std::chrono::milliseconds> observed_at{}; // when the poll completed (UTC)
-  std::optional<health_report> report;                            // snapshot, change, recovered
-  std::vector<provider_transition> changes;                       // change, recovered
-  std::optional<std::string> status_from; // previous overall status, when it changed
-  std::optional<api_error> error;         // error
+  std::chrono::sys_time<std::chrono::milliseconds> observed_at{}; ///< when the poll completed (UTC)
+  std::optional<health_report> report;                            ///< snapshot, change, recovered
+  std::vector<provider_transition> changes;                       ///< change, recovered
+  std::optional<std::string> status_from; ///< previous overall status, when it changed
+  std::optional<api_error> error;         ///< error
 };
 
 using health_event_kind = enum health_event::kind;

@@ -13,11 +13,11 @@ namespace talkory::testing {
 
 /// Which certificate the server presents; all but `valid` must be rejected by a verifying client.
 enum class certificate_kind {
-  valid,       // leaf for 127.0.0.1 and localhost, signed by the server's CA (see ca_pem())
-  expired,     // signed by the CA, but its validity ended in the past
-  wrong_host,  // signed by the CA, but issued for wrong-host.invalid only
-  self_signed, // issued for 127.0.0.1 and localhost, signed by itself rather than the CA
-  cn_only,     // signed by the CA, subject CN=localhost but no subjectAltName at all
+  valid,       ///< leaf for 127.0.0.1 and localhost, signed by the server's CA (see ca_pem())
+  expired,     ///< signed by the CA, but its validity ended in the past
+  wrong_host,  ///< signed by the CA, but issued for wrong-host.invalid only
+  self_signed, ///< issued for 127.0.0.1 and localhost, signed by itself rather than the CA
+  cn_only,     ///< signed by the CA, subject CN=localhost but no subjectAltName at all
 };
 
 /// Chaos mode, for soak tests: each request that would get the normal health answer (scripted
@@ -31,14 +31,14 @@ enum class certificate_kind {
 struct chaos_options {
   bool enabled = false;
   std::uint64_t seed = 1;
-  unsigned delay = 300;        // answered normally after a delay in [1 ms, max_delay]
-  unsigned long_delay = 10;    // answered after long_delay (longer than the client's attempt bound)
-  unsigned reset = 100;        // request read, then the connection reset (RST, no answer)
-  unsigned unavailable = 200;  // 503 service_unavailable (documented body and X-Request-Id)
-  unsigned rate_limited = 200; // 429 rate_limited with Retry-After: retry_after
-  unsigned close_after = 200;  // answered with keep-alive, then closed at once (an idle close
+  unsigned delay = 300;        ///< answered normally after a delay in [1 ms, max_delay]
+  unsigned long_delay = 10;    ///< answered after long_delay (longer than the client's attempt bound)
+  unsigned reset = 100;        ///< request read, then the connection reset (RST, no answer)
+  unsigned unavailable = 200;  ///< 503 service_unavailable (documented body and X-Request-Id)
+  unsigned rate_limited = 200; ///< 429 rate_limited with Retry-After: retry_after
+  unsigned close_after = 200;  ///< answered with keep-alive, then closed at once (an idle close
                                // racing the client's next reuse of the connection)
-  unsigned close_mid_body = 100; // headers and half the body, then closed
+  unsigned close_mid_body = 100; ///< headers and half the body, then closed
   std::chrono::milliseconds max_delay{20};
   std::chrono::milliseconds long_delay_time{3'000};
   std::chrono::seconds retry_after{1};
@@ -47,26 +47,26 @@ struct chaos_options {
 /// An API key the server knows.
 struct mock_key {
   std::string key;
-  bool revoked = false;           // answers 401 invalid_api_key
-  bool health_scope = true;       // without it: 403 insufficient_scope
-  bool no_balance = false;        // paid endpoints would answer 402 insufficient_balance
-  bool spend_cap_reached = false; // paid endpoints would answer 402 spend_cap_reached
+  bool revoked = false;           ///< answers 401 invalid_api_key
+  bool health_scope = true;       ///< without it: 403 insufficient_scope
+  bool no_balance = false;        ///< paid endpoints would answer 402 insufficient_balance
+  bool spend_cap_reached = false; ///< paid endpoints would answer 402 spend_cap_reached
 };
 
 struct mock_server_options {
   /// The demo key is valid by default.
   std::vector<mock_key> keys{{std::string(demo_key_value)}};
-  bool tls = true;                                        // false: plain HTTP (insecure-mode tests)
-  certificate_kind certificate = certificate_kind::valid; // the one the server presents
-  std::size_t rate_limit = 30;                            // requests per key per window
-  std::chrono::milliseconds rate_window{60'000};          // fixed, opened by a key's first request
-  std::chrono::milliseconds cache_window{300'000};        // checkedAt stays stable this long
-  std::size_t max_request_body = 64 * 1024;               // larger bodies: 413 payload_too_large
-  std::chrono::milliseconds idle_timeout{0};              // > 0: close connections idle this long
-  std::size_t close_every = 0;                            // > 0: every Nth response closes
-  std::uint16_t port = 0;                                 // 0: an ephemeral port
-  std::chrono::milliseconds flip_every{0}; // > 0: demo mode, a random provider flips ok <-> error
-  chaos_options chaos;                     // enabled: random faults on normal answers (soak tests)
+  bool tls = true;                                        ///< false: plain HTTP (insecure-mode tests)
+  certificate_kind certificate = certificate_kind::valid; ///< the one the server presents
+  std::size_t rate_limit = 30;                            ///< requests per key per window
+  std::chrono::milliseconds rate_window{60'000};          ///< fixed, opened by a key's first request
+  std::chrono::milliseconds cache_window{300'000};        ///< checkedAt stays stable this long
+  std::size_t max_request_body = 64 * 1024;               ///< larger bodies: 413 payload_too_large
+  std::chrono::milliseconds idle_timeout{0};              ///< > 0: close connections idle this long
+  std::size_t close_every = 0;                            ///< > 0: every Nth response closes
+  std::uint16_t port = 0;                                 ///< 0: an ephemeral port
+  std::chrono::milliseconds flip_every{0}; ///< > 0: demo mode, a random provider flips ok <-> error
+  chaos_options chaos;                     ///< enabled: random faults on normal answers (soak tests)
 
   static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
 };
@@ -74,11 +74,11 @@ struct mock_server_options {
 /// Faults a scripted response can inject.
 enum class fault {
   none,
-  close_before_response, // read the request, then close without answering
-  close_mid_response,    // send the headers and half the body, then close
-  no_response,           // read the request and never answer (keep the connection open)
-  reset_before_response, // read the request, then reset the connection (RST: SO_LINGER 0)
-  close_after_response,  // send the whole response with keep-alive, then close at once
+  close_before_response, ///< read the request, then close without answering
+  close_mid_response,    ///< send the headers and half the body, then close
+  no_response,           ///< read the request and never answer (keep the connection open)
+  reset_before_response, ///< read the request, then reset the connection (RST: SO_LINGER 0)
+  close_after_response,  ///< send the whole response with keep-alive, then close at once
 };
 
 /// One response to send instead of the normal one; queued with mock_server::script().
@@ -87,18 +87,18 @@ enum class fault {
 /// with a body) and Connection: close when it closes; no X-Request-Id or rate-limit headers.
 struct scripted_response {
   int status = 200;
-  std::string body;                                         // sent as-is
-  std::vector<std::pair<std::string, std::string>> headers; // added to the response
-  std::chrono::milliseconds delay{0};                       // wait before answering
-  fault inject = fault::none;                               // break the exchange instead
-  bool close_connection = false;                            // Connection: close, then close
+  std::string body;                                         ///< sent as-is
+  std::vector<std::pair<std::string, std::string>> headers; ///< added to the response
+  std::chrono::milliseconds delay{0};                       ///< wait before answering
+  fault inject = fault::none;                               ///< break the exchange instead
+  bool close_connection = false;                            ///< Connection: close, then close
 };
 
 /// What chaos mode drew: one count per request it decided (see chaos_options).
 struct chaos_counters {
-  std::uint64_t answered = 0;     // the normal answer, at once
-  std::uint64_t delayed = 0;      // the normal answer after a short delay
-  std::uint64_t long_delayed = 0; // the normal answer after long_delay_time
+  std::uint64_t answered = 0;     ///< the normal answer, at once
+  std::uint64_t delayed = 0;      ///< the normal answer after a short delay
+  std::uint64_t long_delayed = 0; ///< the normal answer after long_delay_time
   std::uint64_t resets = 0;
   std::uint64_t unavailable = 0;
   std::uint64_t rate_limited = 0;
@@ -109,31 +109,31 @@ struct chaos_counters {
 /// Counters the tests use as their oracle. All are totals since start (or reset_counters()).
 struct mock_counters {
   std::uint64_t connections_accepted = 0;
-  std::uint64_t tls_handshakes = 0;         // completed handshakes
-  std::uint64_t tls_resumed_handshakes = 0; // ... of which resumed a session
-  std::uint64_t requests = 0;               // requests fully read
-  std::uint64_t health_requests = 0;        // GET /v1/health/llm with a valid, in-scope key
-  std::uint64_t responses_429 = 0;          // every 429, scripted ones included
-  std::uint64_t scripted_served = 0;        // scripted responses taken from the queue
-  std::uint64_t connections_open = 0;       // now
-  std::uint64_t status_changes = 0;         // schedule steps applied and providers flipped
+  std::uint64_t tls_handshakes = 0;         ///< completed handshakes
+  std::uint64_t tls_resumed_handshakes = 0; ///< ... of which resumed a session
+  std::uint64_t requests = 0;               ///< requests fully read
+  std::uint64_t health_requests = 0;        ///< GET /v1/health/llm with a valid, in-scope key
+  std::uint64_t responses_429 = 0;          ///< every 429, scripted ones included
+  std::uint64_t scripted_served = 0;        ///< scripted responses taken from the queue
+  std::uint64_t connections_open = 0;       ///< now
+  std::uint64_t status_changes = 0;         ///< schedule steps applied and providers flipped
   chaos_counters chaos;
 };
 
 /// One provider status a schedule sets.
 struct status_change {
-  std::string provider;              // a new name is appended to the body
-  std::optional<std::string> status; // "ok", "error" or anything else; nullopt removes it
+  std::string provider;              ///< a new name is appended to the body
+  std::optional<std::string> status; ///< "ok", "error" or anything else; nullopt removes it
 };
 
 /// One step of a provider schedule: "after N ms, set provider P to S", plus any further changes,
 /// applied together as one new snapshot.
 struct status_step {
-  std::chrono::milliseconds after{0}; // set_provider_schedule: the wait since the previous step
-  std::string provider;               // a provider to set (empty: none); a new name is appended
-  std::string status;                 // ... to this status
-  std::vector<status_change> changes; // more changes (a nullopt status removes the provider)
-  int fail_with = 0; // script_provider_statuses: > 0 answers this request with the documented
+  std::chrono::milliseconds after{0}; ///< set_provider_schedule: the wait since the previous step
+  std::string provider;               ///< a provider to set (empty: none); a new name is appended
+  std::string status;                 ///< ... to this status
+  std::vector<status_change> changes; ///< more changes (a nullopt status removes the provider)
+  int fail_with = 0; ///< script_provider_statuses: > 0 answers this request with the documented
                      // error of that status (400, 401, 403, 404, 429, 500 or 503) instead
 };
 
