@@ -77,6 +77,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/poll_schedule_tests.cpp
     test/unit/pool_core_tests.cpp
     test/unit/rate_limiter_tests.cpp
+    test/unit/readme_error_table_tests.cpp
     test/unit/retry_policy_tests.cpp
     test/unit/secret_scrubber_tests.cpp
     test/unit/text_tests.cpp

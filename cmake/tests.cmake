@@ -39,6 +39,10 @@ function(talkory_test_executable name)
   endforeach()
 endfunction()
 talkory_test_executable(unit_tests ${TALKORY_UNIT_TEST_SOURCES})
+# readme_error_table_tests reads the README it keeps true (a definition of that file alone, so
+# the precompiled header the test executables share keeps one set of flags).
+set_source_files_properties(test/unit/readme_error_table_tests.cpp PROPERTIES
+                            COMPILE_DEFINITIONS TALKORY_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 talkory_test_executable(integration_tests ${TALKORY_INTEGRATION_TEST_SOURCES})
 # The chaos soak (label soak): a short run here; TALKORY_SOAK_CALLS=500000 ctest -L soak runs a
 # long one (the README says how).
