@@ -189,10 +189,10 @@ public:
   /// The next event. Completion signature: void(health_event). Works with any completion token;
   /// the handler runs on its associated executor, never inside this call.
   ///
-  /// A buffered event completes it at once; otherwise it waits for the next one. May be
-  /// called from any thread; several may be pending, served in order. Cancellation of any type
-  /// completes it with a `cancelled` error event and leaves the watcher running; an event is
-  /// never lost to a cancelled next(), it stays for the next reader.
+  /// A buffered event completes it without waiting for a poll; otherwise it waits for the next
+  /// event. May be called from any thread; several may be pending, served in order.
+  /// Cancellation of any type completes it with a `cancelled` error event and leaves the
+  /// watcher running; an event is never lost to a cancelled next(), it stays for the next reader.
   template <class CompletionToken>
   auto async_next(CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, event_signature>(
