@@ -1,4 +1,7 @@
-// Everything a user of the talkory client needs.
+/// @file
+/// Everything a user of the talkory client needs: one include for the client, its options,
+/// results and errors, the health watcher and the text helpers. The mock server for tests is
+/// separate: `<talkory/testing/mock_server.hpp>` (CMake target `talkory::testing`).
 #pragma once
 
 #include <talkory/client.hpp>

@@ -1,5 +1,6 @@
-// Server text made safe to show: for programs that print what the server sent (provider names,
-// statuses, request ids) to a terminal, a log line or a JSON document people read.
+/// @file
+/// Server text made safe to show: for programs that print what the server sent (provider names,
+/// statuses, request ids) to a terminal, a log line or a JSON document people read.
 #pragma once
 
 #include <cstddef>
@@ -12,16 +13,19 @@ namespace talkory {
 /// sees (C0 and C1 controls, DEL, the bidirectional embeddings, overrides, isolates and marks,
 /// U+2028 and U+2029) becomes '?', and so does every byte that is not well-formed UTF-8. At most
 /// `max_characters` characters: a longer text keeps its first `max_characters - 3` and ends in
-/// "...". The result never exceeds 4 * max_characters bytes.
+/// "..." (a bound below 4 only cuts, without the marker). The result never exceeds
+/// 4 * max_characters bytes.
 std::string printable(std::string_view text, std::size_t max_characters = 64);
 
-/// The number of characters (code points) in `text`: the columns a printable() text takes on a
-/// terminal, double-width and combining characters aside.
+/// The number of characters (code points; each byte outside UTF-8 counts as one) in `text`: the
+/// columns a printable() text takes on a terminal, double-width and combining characters aside.
 std::size_t printable_width(std::string_view text) noexcept;
 
 /// `text` as a JSON string literal, quotes included, with the characters printable() replaces
-/// written as \uXXXX escapes (and bytes that are not UTF-8 as \ufffd): valid JSON that shows
-/// nothing raw to whoever reads it in a terminal. Other characters are kept as they are.
+/// written as `\uXXXX` escapes (and bytes that are not UTF-8 as `\ufffd`): valid JSON that shows
+/// nothing raw to whoever reads it in a terminal. `"` and `\` are escaped, and backspace, form
+/// feed, LF, CR and tab use their short escapes (`\b` `\f` `\n` `\r` `\t`). Other characters are
+/// kept as they are. Unbounded: cut the text first (printable() does) if it may be long.
 std::string json_quoted(std::string_view text);
 
 } // namespace talkory

@@ -1,4 +1,6 @@
-// An in-process HTTPS implementation of the Talkory API on 127.0.0.1, for tests and demos.
+/// @file
+/// An in-process HTTPS implementation of the Talkory API on 127.0.0.1, for tests and demos.
+/// Library talkory_testing (CMake target `talkory::testing`), independent of the client library.
 #pragma once
 
 #include <chrono>
@@ -29,51 +31,57 @@ enum class certificate_kind {
 /// answered normally. mock_counters::chaos counts each outcome, so a test can check that what its
 /// client saw adds up to what the server did.
 struct chaos_options {
-  bool enabled = false;
-  std::uint64_t seed = 1;
-  unsigned delay = 300;        ///< answered normally after a delay in [1 ms, max_delay]
-  unsigned long_delay = 10;    ///< answered after long_delay (longer than the client's attempt bound)
+  bool enabled = false;   ///< false: chaos mode is off and the fields below are not used
+  std::uint64_t seed = 1; ///< seeds the generator: the same seed, the same sequence of outcomes
+  unsigned delay = 300;   ///< answered normally after a delay in [1 ms, max_delay]
+  /// Answered normally after long_delay_time (meant to be longer than the client's attempt
+  /// bound).
+  unsigned long_delay = 10;
   unsigned reset = 100;        ///< request read, then the connection reset (RST, no answer)
   unsigned unavailable = 200;  ///< 503 service_unavailable (documented body and X-Request-Id)
   unsigned rate_limited = 200; ///< 429 rate_limited with Retry-After: retry_after
-  unsigned close_after = 200;  ///< answered with keep-alive, then closed at once (an idle close
-                               // racing the client's next reuse of the connection)
-  unsigned close_mid_body = 100; ///< headers and half the body, then closed
-  std::chrono::milliseconds max_delay{20};
-  std::chrono::milliseconds long_delay_time{3'000};
-  std::chrono::seconds retry_after{1};
+  /// Answered with keep-alive, then closed at once (an idle close racing the client's next
+  /// reuse of the connection).
+  unsigned close_after = 200;
+  unsigned close_mid_body = 100;                    ///< headers and half the body, then closed
+  std::chrono::milliseconds max_delay{20};          ///< the longest `delay` (below 1 ms: 1 ms)
+  std::chrono::milliseconds long_delay_time{3'000}; ///< how long a `long_delay` answer waits
+  std::chrono::seconds retry_after{1};              ///< the Retry-After of a chaos 429
 };
 
 /// An API key the server knows.
 struct mock_key {
-  std::string key;
+  std::string key;                ///< the exact token expected after "Bearer "
   bool revoked = false;           ///< answers 401 invalid_api_key
   bool health_scope = true;       ///< without it: 403 insufficient_scope
   bool no_balance = false;        ///< paid endpoints would answer 402 insufficient_balance
   bool spend_cap_reached = false; ///< paid endpoints would answer 402 spend_cap_reached
 };
 
+/// How a mock_server behaves. The defaults mirror the API: one valid key, HTTPS with a valid
+/// certificate, 30 requests per key per minute, a check cached for 5 minutes.
 struct mock_server_options {
   /// The demo key is valid by default.
   std::vector<mock_key> keys{{std::string(demo_key_value)}};
-  bool tls = true;                                        ///< false: plain HTTP (insecure-mode tests)
+  bool tls = true; ///< false: plain HTTP (insecure-mode tests)
   certificate_kind certificate = certificate_kind::valid; ///< the one the server presents
   std::size_t rate_limit = 30;                            ///< requests per key per window
-  std::chrono::milliseconds rate_window{60'000};          ///< fixed, opened by a key's first request
-  std::chrono::milliseconds cache_window{300'000};        ///< checkedAt stays stable this long
-  std::size_t max_request_body = 64 * 1024;               ///< larger bodies: 413 payload_too_large
-  std::chrono::milliseconds idle_timeout{0};              ///< > 0: close connections idle this long
-  std::size_t close_every = 0;                            ///< > 0: every Nth response closes
-  std::uint16_t port = 0;                                 ///< 0: an ephemeral port
+  std::chrono::milliseconds rate_window{60'000};   ///< fixed, opened by a key's first request
+  std::chrono::milliseconds cache_window{300'000}; ///< checkedAt stays stable this long
+  std::size_t max_request_body = 64 * 1024;        ///< larger bodies: 413 payload_too_large
+  std::chrono::milliseconds idle_timeout{0};       ///< > 0: close connections idle this long
+  std::size_t close_every = 0;                     ///< > 0: every Nth response closes
+  std::uint16_t port = 0;                          ///< 0: an ephemeral port
   std::chrono::milliseconds flip_every{0}; ///< > 0: demo mode, a random provider flips ok <-> error
-  chaos_options chaos;                     ///< enabled: random faults on normal answers (soak tests)
+  chaos_options chaos; ///< enabled: random faults on normal answers (soak tests)
 
+  /// The key `keys` holds by default, for demos and tests; it is valid only on a mock server.
   static constexpr const char* demo_key_value = "tk_live_demo0000000000000000000000000000";
 };
 
 /// Faults a scripted response can inject.
 enum class fault {
-  none,
+  none,                  ///< no fault: the response is sent as scripted
   close_before_response, ///< read the request, then close without answering
   close_mid_response,    ///< send the headers and half the body, then close
   no_response,           ///< read the request and never answer (keep the connection open)
@@ -86,29 +94,29 @@ enum class fault {
 /// Transfer-Encoding header is given), Content-Type: application/json (unless given, and only
 /// with a body) and Connection: close when it closes; no X-Request-Id or rate-limit headers.
 struct scripted_response {
-  int status = 200;
-  std::string body;                                         ///< sent as-is
+  int status = 200; ///< 100..999; 1xx, 204 and 304 must have an empty body
+  std::string body; ///< sent as-is
   std::vector<std::pair<std::string, std::string>> headers; ///< added to the response
-  std::chrono::milliseconds delay{0};                       ///< wait before answering
+  std::chrono::milliseconds delay{0};                       ///< wait before answering (>= 0)
   fault inject = fault::none;                               ///< break the exchange instead
   bool close_connection = false;                            ///< Connection: close, then close
 };
 
 /// What chaos mode drew: one count per request it decided (see chaos_options).
 struct chaos_counters {
-  std::uint64_t answered = 0;     ///< the normal answer, at once
-  std::uint64_t delayed = 0;      ///< the normal answer after a short delay
-  std::uint64_t long_delayed = 0; ///< the normal answer after long_delay_time
-  std::uint64_t resets = 0;
-  std::uint64_t unavailable = 0;
-  std::uint64_t rate_limited = 0;
-  std::uint64_t closed_after = 0;
-  std::uint64_t closed_mid_body = 0;
+  std::uint64_t answered = 0;        ///< the normal answer, at once
+  std::uint64_t delayed = 0;         ///< the normal answer after a short delay
+  std::uint64_t long_delayed = 0;    ///< the normal answer after long_delay_time
+  std::uint64_t resets = 0;          ///< the connection reset once the request was read
+  std::uint64_t unavailable = 0;     ///< answered 503 service_unavailable
+  std::uint64_t rate_limited = 0;    ///< answered 429 rate_limited
+  std::uint64_t closed_after = 0;    ///< answered, then the connection closed at once
+  std::uint64_t closed_mid_body = 0; ///< headers and half the body, then closed
 };
 
 /// Counters the tests use as their oracle. All are totals since start (or reset_counters()).
 struct mock_counters {
-  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_accepted = 0;   ///< TCP connections accepted
   std::uint64_t tls_handshakes = 0;         ///< completed handshakes
   std::uint64_t tls_resumed_handshakes = 0; ///< ... of which resumed a session
   std::uint64_t requests = 0;               ///< requests fully read
@@ -117,7 +125,7 @@ struct mock_counters {
   std::uint64_t scripted_served = 0;        ///< scripted responses taken from the queue
   std::uint64_t connections_open = 0;       ///< now
   std::uint64_t status_changes = 0;         ///< schedule steps applied and providers flipped
-  chaos_counters chaos;
+  chaos_counters chaos;                     ///< chaos mode's draws (all zero when it is off)
 };
 
 /// One provider status a schedule sets.
@@ -133,19 +141,34 @@ struct status_step {
   std::string provider;               ///< a provider to set (empty: none); a new name is appended
   std::string status;                 ///< ... to this status
   std::vector<status_change> changes; ///< more changes (a nullopt status removes the provider)
-  int fail_with = 0; ///< script_provider_statuses: > 0 answers this request with the documented
-                     // error of that status (400, 401, 403, 404, 429, 500 or 503) instead
+  /// script_provider_statuses: > 0 answers this request with the documented error of that
+  /// status (400, 401, 403, 404, 429, 500 or 503) instead; a 429 carries Retry-After: 1. The
+  /// step's changes are applied all the same.
+  int fail_with = 0;
 };
 
 /// Starts serving on construction (a thread of its own runs its io_context) and stops on
 /// destruction. Every member is thread-safe.
+///
+/// Unless a scripted response is queued (script()), a request is answered as the API documents
+/// it: the Bearer key is checked first (401), then the key's rate window (429 with
+/// Retry-After), then the route (404 for another path, 400 for another method), then the key's
+/// scope (403). The providers start as gpt, claude, gemini, grok and perplexity, all "ok". Each
+/// server makes its own CA.
 class mock_server {
 public:
+  /// Listens on 127.0.0.1 and serves before returning, so base_url() can be used at once.
+  /// Throws boost::system::system_error when the port cannot be bound, std::invalid_argument
+  /// for chaos weights above 10,000 (with chaos enabled), std::runtime_error when OpenSSL
+  /// cannot make the certificates.
   explicit mock_server(mock_server_options options = {});
+  /// Closes the listener and every connection, then joins the server's thread; should a
+  /// connection not close, the io_context is stopped after 5 seconds.
   ~mock_server();
   mock_server(const mock_server&) = delete;
   mock_server& operator=(const mock_server&) = delete;
 
+  /// The port it listens on: options.port, or the ephemeral one chosen when that was 0.
   std::uint16_t port() const noexcept;
   /// "https://127.0.0.1:PORT" (or http:// when tls is false).
   std::string base_url() const;
@@ -167,7 +190,8 @@ public:
   /// Steps of script_provider_statuses() not applied yet.
   std::size_t pending_status_steps() const;
   /// Time-driven schedule (for demos): each step is applied `after` the previous one (the first
-  /// `after` this call) on the server's thread. Replaces the previous timed schedule.
+  /// `after` this call) on the server's thread. Replaces the previous timed schedule. Returns
+  /// at once (the schedule is installed on the server's thread); fail_with is ignored.
   void set_provider_schedule(std::vector<status_step> steps);
 
   /// Adds a key, or replaces the one with the same value (to revoke it, say).
@@ -175,8 +199,11 @@ public:
 
   /// Queues responses (FIFO); each fully read request takes the next one, before and instead of
   /// authentication, rate limiting and routing. Throws std::invalid_argument for a response HTTP
-  /// cannot carry: a status outside 100..999, a body on 1xx/204/304, CR or LF in a header.
+  /// cannot carry: a status outside 100..999, a body on 1xx/204/304, CR or LF in a header (or
+  /// a negative delay).
   void script(scripted_response response);
+  /// script() of a response with this status, body and headers, sent at once and without a
+  /// fault. Throws std::invalid_argument like it.
   void script(int status, std::string body,
               std::vector<std::pair<std::string, std::string>> headers = {});
 
@@ -184,7 +211,9 @@ public:
   /// not one that is reading, delaying or writing a response). Returns once they are closed.
   void close_idle_connections();
 
+  /// A copy of the counters, all taken at one instant.
   mock_counters counters() const;
+  /// Zeroes every total; connections_open, a state rather than a total, is kept.
   void reset_counters();
   /// Blocks until no connection is open (each one closed by either side), at most `bound`;
   /// returns whether that happened. Woken by each close: no polling.
