@@ -47,8 +47,8 @@ struct provider_health {
 
 /// Facts about the HTTP exchange that produced a report.
 struct response_metadata {
-  std::string request_id;                           ///< body `requestId` or the X-Request-Id header
-  int http_status = 0;                              ///< the response's 2xx status
+  std::string request_id; ///< the answer's X-Request-Id header (a 2xx body has no requestId)
+  int http_status = 0;    ///< the response's 2xx status
   std::optional<std::int64_t> rate_limit_limit;     ///< X-RateLimit-Limit
   std::optional<std::int64_t> rate_limit_remaining; ///< X-RateLimit-Remaining
   std::chrono::microseconds latency{0};             ///< from the call's start to the decoded report
