@@ -19,6 +19,7 @@ set(DOXYGEN_EXCLUDE_SYMBOLS detail detail::* BOOST_* std::*)
 set(DOXYGEN_GENERATE_LATEX NO)
 set(DOXYGEN_QUIET YES)
 set(DOXYGEN_STRIP_FROM_PATH ${CMAKE_CURRENT_SOURCE_DIR}/include)
+file(MAKE_DIRECTORY ${DOXYGEN_OUTPUT_DIRECTORY}) # Doxygen creates one level only
 doxygen_add_docs(talkory_docs ${CMAKE_CURRENT_SOURCE_DIR}/include
                  COMMENT "talkory API reference (Doxygen): ${CMAKE_CURRENT_BINARY_DIR}/docs/api/html")
 if(TALKORY_BUILD_TESTS)

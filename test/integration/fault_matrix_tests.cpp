@@ -1,12 +1,15 @@
 // The client against the raw-bytes fault server: transport faults, HTTP framing, limits,
 // redirects, TLS refusals and the hardening issue's defect classes, each with its exact errc,
 // what reached the server, and the same client succeeding afterwards on the same server.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -568,6 +571,13 @@ result<health_report> call_after_idle_fault(fault_server& server, client& c,
   BOOST_TEST(server.wait_for_checkpoints(1)); // the connection is idle in the pool
   server.release_stalled();
   BOOST_TEST(server.wait_for_checkpoints(2)); // the idle fault is on the wire
+  // The pool's idle watch retires the connection as the fault arrives, not at the next call: a
+  // work guard stands in for a server's other work while it is seen (bounded by run_until).
+  auto busy = asio::make_work_guard(ioc);
+  BOOST_TEST(test::run_until(ioc, [&] { return c.stats().idle_connections_retired == 1u; }));
+  busy.reset();
+  ioc.restart();
+  BOOST_TEST(c.stats().connections_idle == 0u);
   return bounded_call(ioc, c);
 }
 
@@ -630,10 +640,16 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_closed_by_the_server_costs_at_most_one_r
       BOOST_TEST(server.wait_for_checkpoints(1));
       server.release_stalled();
       BOOST_TEST(server.wait_until([](const auto& records) { return records[0].server_closed; }));
+      // Retired by the idle watch as the reset arrives (counted), before any call needs it.
+      auto busy = asio::make_work_guard(ioc);
+      BOOST_TEST(test::run_until(ioc, [&] { return c.stats().idle_connections_retired == 1u; }));
+      busy.reset();
+      ioc.restart();
       const auto r = bounded_call(ioc, c);
       BOOST_TEST(r.has_value(), test::why(r));
       if (r)
         BOOST_TEST(r->meta.attempts == 1);
+      BOOST_TEST(c.stats().stale_retries == 0u);
       BOOST_TEST(c.stats().stale_retries + c.stats().idle_connections_retired == 1u);
       BOOST_TEST(server.connections_accepted() == 2u);
       BOOST_TEST(requests_on(server, 1) == 1u);
@@ -655,10 +671,16 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_reset_by_the_server_is_not_used) {
       BOOST_TEST(server.wait_for_checkpoints(1));
       server.release_stalled();
       BOOST_TEST(server.wait_until([](const auto& records) { return records[0].server_closed; }));
+      // Retired by the idle watch as the reset arrives (counted), before any call needs it.
+      auto busy = asio::make_work_guard(ioc);
+      BOOST_TEST(test::run_until(ioc, [&] { return c.stats().idle_connections_retired == 1u; }));
+      busy.reset();
+      ioc.restart();
       const auto r = bounded_call(ioc, c);
       BOOST_TEST(r.has_value(), test::why(r));
       if (r)
         BOOST_TEST(r->meta.attempts == 1);
+      BOOST_TEST(c.stats().stale_retries == 0u);
       BOOST_TEST(server.connections_accepted() == 2u);
       BOOST_TEST(requests_on(server, 1) == 1u);
     }
@@ -678,9 +700,13 @@ BOOST_AUTO_TEST_CASE(shutdown_sends_close_notify_and_is_bounded_when_the_peer_ig
       const auto r = bounded_call(ioc, c);
       BOOST_TEST(r.has_value(), test::why(r));
       bool shut = false;
+      const auto started = std::chrono::steady_clock::now();
       c.async_shutdown([&] { shut = true; });
       BOOST_TEST(test::run_until(
           ioc, [&] { return shut; }, 3s));
+      // Bounded by timeouts.shutdown (300 ms) when the peer never answers, not by the 3 s above.
+      const auto took = std::chrono::steady_clock::now() - started;
+      BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 1000);
       // The client may see the server's close_notify before the server has recorded sending it.
       BOOST_TEST(server.wait_until([&](const auto& records) {
         return records[0].close_notify_received && (!answer_it || records[0].close_notify_sent);
@@ -688,6 +714,41 @@ BOOST_AUTO_TEST_CASE(shutdown_sends_close_notify_and_is_bounded_when_the_peer_ig
       BOOST_TEST(server.connections()[0].close_notify_sent == answer_it);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(teardown_closes_idle_connections_in_parallel_under_one_bound) {
+  // Hardening issue: with four idle connections to a peer that never answers close_notify, the
+  // last handle's destruction closed them one after another (4 x timeouts.shutdown).
+  fault_server server;
+  for (int i = 0; i < 4; ++i)
+    server.script({read(), send(ok), fault_step::await_close_notify(false), fault_step::stall()});
+  asio::io_context ioc;
+  auto o = options_for(server);
+  o.coalesce_concurrent_calls = false; // four calls, four requests, four connections
+  o.timeouts.shutdown = 500ms;
+  std::optional<client> c(std::in_place, ioc.get_executor(), o);
+  int answered = 0;
+  for (int i = 0; i < 4; ++i)
+    c->async_health([&](result<health_report> r) {
+      BOOST_TEST(r.has_value(), test::why(r));
+      ++answered;
+    });
+  BOOST_TEST_REQUIRE(test::run_until(ioc, [&] { return answered == 4; }));
+  BOOST_TEST_REQUIRE(c->stats().connections_idle == 4u);
+
+  const auto started = std::chrono::steady_clock::now();
+  c.reset(); // the last handle: every idle connection is closed politely
+  ioc.restart();
+  ioc.run_for(5s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(ioc.stopped()); // nothing left running
+  // One after another would take 2 s.
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 1500);
+  BOOST_TEST(server.wait_until([](const auto& records) {
+    return records.size() == 4 && std::all_of(records.begin(), records.end(), [](const auto& r) {
+             return r.close_notify_received;
+           });
+  }));
 }
 
 // ---- redirects -----------------------------------------------------------------------------
@@ -897,6 +958,28 @@ BOOST_AUTO_TEST_CASE(a_103_early_hints_before_the_answer_is_skipped) {
            "103 Early Hints, then the answer",
            {read(), send("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" + ok)})
            .reusable()});
+}
+
+BOOST_AUTO_TEST_CASE(informational_answers_are_bounded_in_count_and_101_is_refused) {
+  // RFC 9110 15.2: 1xx answers are skipped, but a server must not keep the client reading them
+  // forever (src/connection.cpp: at most 7 before the answer), and a request talkory never
+  // asked to upgrade cannot be answered with 101 Switching Protocols.
+  auto continues = [](int count) {
+    std::string wire;
+    for (int i = 0; i < count; ++i)
+      wire += "HTTP/1.1 100 Continue\r\n\r\n";
+    return wire;
+  };
+  check_wire_cases({
+      succeeds("7 x 100 Continue, then the answer", {read(), send(continues(7) + ok)}).reusable(),
+      fails("8 x 100 Continue, then the answer", {read(), send(continues(8) + ok)},
+            errc::invalid_response, 100),
+      fails("an endless run of 100 Continue", {read(), send(continues(64)), fault_step::stall()},
+            errc::invalid_response, 100),
+      fails("101 Switching Protocols",
+            {read(), send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n" + ok)},
+            errc::invalid_response, 101),
+  });
 }
 
 // ---- EOF in the headers --------------------------------------------------------------------
