@@ -232,6 +232,16 @@ BOOST_AUTO_TEST_CASE(a_log_line_is_bounded_and_a_cut_leaves_no_part_of_the_key) 
   expect_terminal_safe(line);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_hub_scrubs_with_the_clients_own_key) {
+  std::vector<recorded_line> lines;
+  auto hub = logging_hub(log_level::trace, lines);
+  auto e = server_error(503, errc::service_unavailable, "echo " + key);
+  hub->emit(failed_call, &e);
+  BOOST_TEST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].text.ends_with("service_unavailable (HTTP 503): echo <redacted>"),
+             lines[0].text);
+}
+
 BOOST_AUTO_TEST_CASE(an_observer_that_throws_is_dropped_and_the_log_still_written) {
   std::vector<recorded_line> lines;
   auto observer = std::make_shared<throwing_observer>();
