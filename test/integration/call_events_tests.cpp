@@ -11,6 +11,7 @@
 
 #include "client_impl.hpp"
 #include "fixture.hpp"
+#include "support/terminal_safe.hpp"
 #include "text.hpp"
 
 namespace asio = boost::asio;
@@ -256,6 +257,42 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason)
   BOOST_TEST(retired[0].call_id == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
+  // An observed flight keeps each caller's handler inside an observed_subscriber: the caller's
+  // cancellation slot must still reach the flight through it.
+  testing::mock_server server(test::generous_server());
+  testing::scripted_response silent;
+  silent.inject = testing::fault::no_response;
+  server.script(silent);
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  test::cancellable_call owner, follower;
+  owner.start(c);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
+  follower.start(c); // shares the owner's request
+  ioc.poll();
+  follower.cancel();
+  BOOST_REQUIRE(test::run_until(
+      ioc, [&] { return follower.completions > 0; }, 2s));
+  follower.expect_cancelled_once();
+  BOOST_TEST(owner.completions == 0);
+  owner.cancel();
+  BOOST_REQUIRE(test::run_until(
+      ioc, [&] { return owner.completions > 0; }, 2s));
+  owner.expect_cancelled_once();
+
+  const auto finished = of_kind(observer->snapshot(), event_kind::call_finished);
+  BOOST_TEST_REQUIRE(finished.size() == 2u);
+  BOOST_TEST(finished[0].call_id == 2u);
+  BOOST_TEST(finished[0].shared_call_id == 1u);
+  BOOST_TEST((finished[0].error == errc::cancelled));
+  BOOST_TEST(finished[1].call_id == 1u);
+  BOOST_TEST((finished[1].error == errc::cancelled));
+}
+
 BOOST_AUTO_TEST_CASE(no_log_line_at_trace_carries_the_key_or_a_control_character) {
   const std::string key = "tk_live_SECRETSENTINEL0000000000000000";
   auto server_options = test::generous_server();
@@ -288,12 +325,7 @@ BOOST_AUTO_TEST_CASE(no_log_line_at_trace_carries_the_key_or_a_control_character
       BOOST_TEST(line.text.find(key) == std::string::npos);
       BOOST_TEST(line.text.find("SECRETSENTINEL") == std::string::npos);
       BOOST_TEST(detail::character_count(line.text) <= log_options::max_message_length);
-      for (std::string_view rest = line.text; !rest.empty();) {
-        const auto ch = detail::first_character(rest);
-        BOOST_TEST_REQUIRE(ch.valid);
-        BOOST_TEST_REQUIRE(!detail::is_unsafe_code_point(ch.code_point));
-        rest.remove_prefix(ch.length);
-      }
+      test::expect_terminal_safe(line.text);
     }
     redacted = redacted || line.text.find("Bearer <redacted>") != std::string::npos;
   }

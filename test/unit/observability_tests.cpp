@@ -12,6 +12,7 @@
 #include <talkory/options.hpp>
 
 #include "observability.hpp"
+#include "support/terminal_safe.hpp"
 #include "text.hpp"
 
 using namespace talkory;
@@ -192,16 +193,6 @@ BOOST_AUTO_TEST_CASE(events_read_as_one_line_each) {
              "call 5 finished in 0.040 ms, sharing the request of call 4");
 }
 
-// Every character of `line` is well-formed UTF-8 and safe for a terminal.
-void expect_terminal_safe(const std::string& line) {
-  for (std::string_view rest = line; !rest.empty();) {
-    const auto c = detail::first_character(rest);
-    BOOST_TEST_REQUIRE(c.valid, line);
-    BOOST_TEST_REQUIRE(!detail::is_unsafe_code_point(c.code_point), line);
-    rest.remove_prefix(c.length);
-  }
-}
-
 const call_event failed_call{.kind = event_kind::call_finished,
                              .call_id = 1,
                              .error = errc::service_unavailable,
@@ -219,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_log_line_never_carries_the_key_or_a_control_character) {
   BOOST_TEST(line.find(key) == std::string::npos, line);
   BOOST_TEST(line.find("Bearer <redacted>") != std::string::npos, line);
   BOOST_TEST(line.find("[request req_<redacted>]") != std::string::npos, line);
-  expect_terminal_safe(line);
+  test::expect_terminal_safe(line);
 }
 
 BOOST_AUTO_TEST_CASE(a_log_line_is_bounded_and_a_cut_leaves_no_part_of_the_key) {
@@ -229,7 +220,7 @@ BOOST_AUTO_TEST_CASE(a_log_line_is_bounded_and_a_cut_leaves_no_part_of_the_key) 
   BOOST_TEST(line.find("tk_live_SECRET") == std::string::npos, line);
   BOOST_TEST(detail::character_count(line) == log_options::max_message_length);
   BOOST_TEST(line.ends_with("..."));
-  expect_terminal_safe(line);
+  test::expect_terminal_safe(line);
 }
 
 BOOST_AUTO_TEST_CASE(a_client_hub_scrubs_with_the_clients_own_key) {
