@@ -76,13 +76,15 @@ target_link_libraries(program_tests PRIVATE talkory_testing Boost::unit_test_fra
 target_compile_definitions(program_tests PRIVATE BOOST_TEST_DYN_LINK)
 add_dependencies(program_tests talkory-health talkory-mock-server talkory-example-coroutine
                               talkory-example-callbacks talkory-example-watch
-                              talkory-example-gateway-server talkory-bench) # the programs it runs
+                              talkory-example-gateway-server talkory-example-observability
+                              talkory-bench) # the programs it runs
 set(program_test_env TALKORY_HEALTH=$<TARGET_FILE:talkory-health>
     TALKORY_MOCK_SERVER=$<TARGET_FILE:talkory-mock-server>
     TALKORY_EXAMPLE_COROUTINE=$<TARGET_FILE:talkory-example-coroutine>
     TALKORY_EXAMPLE_CALLBACKS=$<TARGET_FILE:talkory-example-callbacks>
     TALKORY_EXAMPLE_WATCH=$<TARGET_FILE:talkory-example-watch>
     TALKORY_EXAMPLE_GATEWAY=$<TARGET_FILE:talkory-example-gateway-server>
+    TALKORY_EXAMPLE_OBSERVABILITY=$<TARGET_FILE:talkory-example-observability>
     TALKORY_BENCH=$<TARGET_FILE:talkory-bench>)
 add_test(NAME cli.watch COMMAND program_tests --run_test=watch_cli_tests --report_level=short)
 add_test(NAME cli.examples COMMAND program_tests --run_test=example_tests --report_level=short)

@@ -10,7 +10,7 @@ add_executable(talkory-health example/talkory_health.cpp example/watch_mode.cpp)
 target_link_libraries(talkory-health PRIVATE talkory_cli_support talkory talkory_testing Boost::json
                                              talkory_warnings)
 
-foreach(example coroutine callbacks watch gateway_server)
+foreach(example coroutine callbacks watch gateway_server observability)
   string(REPLACE "_" "-" example_name ${example})
   add_executable(talkory-example-${example_name} example/${example}.cpp)
   target_link_libraries(talkory-example-${example_name} PRIVATE talkory talkory_testing Boost::json

@@ -29,7 +29,10 @@ set(TALKORY_LIBRARY_SOURCES
     src/health_diff.cpp
     src/health_endpoint.cpp
     src/health_watcher.cpp
+    src/observability.cpp
+    src/call_event.cpp
     src/options.cpp
+    src/prometheus.cpp
     src/poll_schedule.cpp
     src/rate_limiter.cpp
     src/request_pipeline.cpp
@@ -73,9 +76,11 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/mock_chaos_tests.cpp
     test/unit/mock_state_schedule_tests.cpp
     test/unit/mock_state_tests.cpp
+    test/unit/observability_tests.cpp
     test/unit/options_tests.cpp
     test/unit/poll_schedule_tests.cpp
     test/unit/pool_core_tests.cpp
+    test/unit/prometheus_tests.cpp
     test/unit/rate_limiter_tests.cpp
     test/unit/readme_error_table_tests.cpp
     test/unit/retry_policy_tests.cpp
@@ -89,6 +94,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/watch_state_tests.cpp)
 set(TALKORY_INTEGRATION_TEST_SOURCES
     test/integration/cache_tests.cpp
+    test/integration/call_events_tests.cpp
     test/integration/call_options_tests.cpp
     test/integration/cancellation_tests.cpp
     test/integration/connection_pool_tests.cpp

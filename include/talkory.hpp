@@ -7,8 +7,10 @@
 #include <talkory/client.hpp>
 #include <talkory/errors.hpp>
 #include <talkory/health.hpp>
+#include <talkory/observability.hpp>
 #include <talkory/options.hpp>
 #include <talkory/printable.hpp>
+#include <talkory/prometheus.hpp>
 #include <talkory/result.hpp>
 #include <talkory/stats.hpp>
 #include <talkory/watch.hpp>

@@ -20,6 +20,7 @@
 #include "client_errors.hpp"
 #include "client_impl.hpp"
 #include "completion.hpp"
+#include "observed_call.hpp"
 #include "single_flight.hpp"
 
 namespace talkory::detail {
@@ -102,16 +103,35 @@ template <class T>
 void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>& ep,
                 const call_options& options,
                 boost::asio::any_completion_handler<void(result<T>)> handler) {
+  using handler_type = boost::asio::any_completion_handler<void(result<T>)>;
   auto& counters = impl->counters();
   const auto& executor = impl->executor();
+  const auto started = call_limits::clock::now();
+  const auto& hub = impl->hub(); // null: nobody observes, and each `if (hub)` is all it costs
+  const std::uint64_t call_id = hub ? hub->next_call_id() : 0;
   ++counters.calls_started;
-  auto fail_now = [&](api_error e) {
-    ++counters.calls_failed;
-    complete_later(executor, std::move(handler), result<T>(std::unexpected(std::move(e))));
+  if (hub)
+    hub->emit({.kind = event_kind::call_started, .call_id = call_id});
+  // A call settled here reports its end here; one in a flight when the flight finishes it.
+  auto settle = [&](result<T> r) {
+    ++(r ? counters.calls_succeeded : counters.calls_failed);
+    if (hub)
+      report_finished(*hub, ep, call_id, 0, started, r);
+    complete_later(executor, std::move(handler), std::move(r));
+  };
+  auto fail_now = [&](api_error e) { settle(std::unexpected(std::move(e))); };
+  // What a flight keeps of this caller, given the call whose request it shares (0: its own).
+  auto subscriber = [&](std::uint64_t shared_call_id) {
+    return [&, shared_call_id](handler_type h) -> handler_type {
+      if (!hub)
+        return h;
+      return handler_type(observed_subscriber<T>{std::move(h), hub, &ep, call_id, shared_call_id,
+                                                 started, executor});
+    };
   };
   if (impl->options_error())
     return fail_now(*impl->options_error());
-  auto limits = resolve_call(impl->options(), options, call_limits::clock::now());
+  auto limits = resolve_call(impl->options(), options, started);
   if (!limits)
     return fail_now(std::move(limits.error()));
 
@@ -120,13 +140,13 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
   if (!impl->registry().closed()) {
     if (auto cached = fresh_cached(*impl, ep, *limits)) {
       ++counters.cache_hits;
-      ++counters.calls_succeeded;
-      return complete_later(executor, std::move(handler), result<T>(std::move(*cached)));
+      return settle(result<T>(std::move(*cached)));
     }
   }
   const bool coalescible = impl->options().coalesce_concurrent_calls && has_no_overrides(options);
   if (coalescible && !impl->registry().closed())
-    if (auto current = impl->flights().template current<T>(&ep); current && current->join(handler)) {
+    if (auto current = impl->flights().template current<T>(&ep);
+        current && current->join(handler, subscriber(current->call()->call_id))) {
       ++counters.coalesced_calls;
       return;
     }
@@ -134,8 +154,9 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
   auto call = impl->registry().open(executor);
   if (!call)
     return fail_now(cancelled_error());
-  auto f = std::make_shared<flight<T>>(call, counters, executor);
-  f->join(handler); // a fresh flight always takes its first subscriber
+  call->call_id = call_id;
+  auto f = std::make_shared<flight<T>>(call, counters, executor, hub != nullptr);
+  f->join(handler, subscriber(0)); // a fresh flight always takes its first subscriber
   if (coalescible)
     impl->flights().set(&ep, f);
   boost::asio::co_spawn(

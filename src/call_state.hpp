@@ -24,8 +24,9 @@ struct call_state {
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
   boost::asio::cancellation_signal signal;
-  bool cancelled = false; // touched on `strand` only
-  std::uint64_t id = 0;
+  bool cancelled = false;    // touched on `strand` only
+  std::uint64_t id = 0;      // the registry's key
+  std::uint64_t call_id = 0; // the id its events carry (call_event::call_id); 0: not observed
 
   /// From any thread: the call stops at its current or next step.
   static void stop(std::shared_ptr<call_state> call) {

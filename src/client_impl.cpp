@@ -9,7 +9,8 @@ namespace talkory::detail {
 
 client_impl::client_impl(boost::asio::any_io_executor ex, client_options options,
                          unit_random random, clock_function now)
-    : executor_(std::move(ex)), options_(std::move(options)), now_(std::move(now)) {
+    : executor_(std::move(ex)), options_(std::move(options)), hub_(event_hub::create(options_)),
+      now_(std::move(now)) {
   pipeline_parts parts;
   options_error_ = validate_options(options_, &parts.server);
   if (!options_error_ && parts.server.tls) {
@@ -20,12 +21,13 @@ client_impl::client_impl(boost::asio::any_io_executor ex, client_options options
       options_error_ = std::move(ctx.error());
   }
   limiter_ = rate_limiter::create(executor_, options_.rate_limit);
-  pool_ = connection_pool::create(executor_, options_.pool);
+  pool_ = connection_pool::create(executor_, options_.pool, &connection_pool::clock::now, hub_);
   parts.executor = executor_;
   parts.options = &options_;
   parts.limiter = limiter_;
   parts.pool = pool_;
   parts.counters = &counters_;
+  parts.hub = hub_.get();
   parts.random = std::move(random);
   pipeline_.emplace(std::move(parts));
 }

@@ -12,6 +12,7 @@
 
 #include "answer_cache.hpp"
 #include "call_registry.hpp"
+#include "observability.hpp"
 #include "request_pipeline.hpp"
 #include "single_flight.hpp"
 #include "stats_counters.hpp"
@@ -45,6 +46,8 @@ public:
   answer_cache& cache() noexcept { return cache_; }
   answer_cache::clock::time_point now() const { return now_(); }
   const request_pipeline& pipeline() const noexcept { return *pipeline_; }
+  /// Where events go; null when nothing observes (see event_hub).
+  const std::shared_ptr<const event_hub>& hub() const noexcept { return hub_; }
 
 private:
   void close_calls();
@@ -52,6 +55,7 @@ private:
   boost::asio::any_io_executor executor_;
   client_options options_;
   std::optional<api_error> options_error_;
+  std::shared_ptr<const event_hub> hub_;
   std::shared_ptr<rate_limiter> limiter_;
   std::shared_ptr<connection_pool> pool_;
   stats_counters counters_;

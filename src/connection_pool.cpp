@@ -27,6 +27,7 @@ pool_lease& pool_lease::operator=(pool_lease&& other) noexcept {
     pool_ = std::move(other.pool_);
     conn_ = std::move(other.conn_);
     reused_ = other.reused_;
+    call_id_ = other.call_id_;
   }
   return *this;
 }
@@ -40,12 +41,12 @@ void pool_lease::reset(std::unique_ptr<connection> conn) noexcept {
   reused_ = false;
 }
 
-void pool_lease::give_back(bool reusable) noexcept {
+void pool_lease::give_back(bool reusable, retire_reason why_not) noexcept {
   if (!pool_)
     return;
   auto pool = std::move(pool_);
   pool_.reset();
-  pool->give_back(std::move(conn_), reusable);
+  pool->give_back(std::move(conn_), reusable, why_not, call_id_);
 }
 
 // ---- connection_pool ------------------------------------------------------------------------
@@ -68,8 +69,9 @@ struct connection_pool::state {
   using core_type = pool_core<connection>;
   using queue_type = waiter_queue<acquire_signature>;
 
-  state(asio::any_io_executor ex, const pool_options& opts, clock_function clock_fn)
-      : strand(asio::make_strand(ex)), now(std::move(clock_fn)), core(opts),
+  state(asio::any_io_executor ex, const pool_options& opts, clock_function clock_fn,
+        std::shared_ptr<const event_hub> events)
+      : strand(asio::make_strand(ex)), now(std::move(clock_fn)), hub(std::move(events)), core(opts),
         queue(strand, [via = strand](queue_type::handler_type h, leave_reason why) {
           complete_later(
               via, std::move(h),
@@ -79,6 +81,7 @@ struct connection_pool::state {
 
   asio::strand<asio::any_io_executor> strand;
   clock_function now;
+  std::shared_ptr<const event_hub> hub; // null: nobody observes
   core_type core;
   // Declared last: destroyed first, its timers before the strand they run on.
   queue_type queue;
@@ -86,9 +89,10 @@ struct connection_pool::state {
 
 std::shared_ptr<connection_pool> connection_pool::create(asio::any_io_executor executor,
                                                          const pool_options& options,
-                                                         clock_function now) {
-  return std::shared_ptr<connection_pool>(
-      new connection_pool(std::make_unique<state>(std::move(executor), options, std::move(now))));
+                                                         clock_function now,
+                                                         std::shared_ptr<const event_hub> hub) {
+  return std::shared_ptr<connection_pool>(new connection_pool(
+      std::make_unique<state>(std::move(executor), options, std::move(now), std::move(hub))));
 }
 
 connection_pool::connection_pool(std::unique_ptr<state> s) : state_(std::move(s)) {}
@@ -110,6 +114,9 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
     auto& s = *self->state_;
     const auto now = s.now();
     auto decision = s.core.acquire(now, !s.queue.empty());
+    for (const auto& dead : decision.retired)
+      self->report_retired(*dead, s.core.unusable_reason(*dead, now).value_or(retire_reason::error),
+                           0);
     decision.retired.clear(); // closes the sockets of idle connections judged unusable
     self->publish_counts();
     using action = state::core_type::acquire_action;
@@ -134,13 +141,17 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
   });
 }
 
-void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable) {
+void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable,
+                                retire_reason why_not, std::uint64_t call_id) {
   auto& st = *state_;
-  asio::dispatch(st.strand, [self = shared_from_this(), c = std::move(conn), reusable]() mutable {
+  asio::dispatch(st.strand, [self = shared_from_this(), c = std::move(conn), reusable, why_not,
+                             call_id]() mutable {
     auto& s = *self->state_;
     auto next = s.queue.pop(); // the longest-waiting caller, if any
     auto* returned = c.get();
     auto decision = s.core.release(std::move(c), reusable, s.now(), next.has_value());
+    if (decision.retired)
+      self->report_retired(*decision.retired, reusable ? decision.why : why_not, call_id);
     decision.retired.reset(); // closes the socket of a connection that must not be used again
     if (decision.action == state::core_type::release_action::park)
       self->watch(*returned);
@@ -165,6 +176,7 @@ void connection_pool::watch(connection& idle) {
       return;
     if (auto dead =
             self->state_->core.take_idle([id](const connection& c) { return c.id() == id; })) {
+      self->report_retired(*dead, retire_reason::peer_closed, 0);
       self->idle_retired_.fetch_add(1, std::memory_order_relaxed);
       self->publish_counts();
     } // `dead` closes its socket here (the server already did)
@@ -185,6 +197,7 @@ void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
     // it, and the last one to finish completes the shutdown.
     auto closing = std::make_shared<closing_state>(idle.size(), std::move(h));
     for (auto& conn : idle) {
+      self->report_retired(*conn, retire_reason::shutdown, 0);
       conn->stop_watching();
       asio::co_spawn(
           s.strand,
@@ -197,6 +210,15 @@ void connection_pool::async_shutdown(std::chrono::milliseconds timeout,
           });
     }
   });
+}
+
+void connection_pool::report_retired(const connection& conn, retire_reason why,
+                                     std::uint64_t call_id) const {
+  if (const auto& hub = state_->hub)
+    hub->emit({.kind = event_kind::connection_retired,
+               .call_id = call_id,
+               .connection_id = conn.id(),
+               .reason = why});
 }
 
 void connection_pool::note_connect_error(const api_error& error) {

@@ -18,6 +18,7 @@
 #include <talkory/options.hpp>
 
 #include "connection.hpp"
+#include "observability.hpp"
 
 namespace talkory::detail {
 
@@ -42,13 +43,17 @@ public:
   bool reused() const noexcept { return reused_; }
   /// Puts a freshly opened connection into the slot (replacing and closing any held one).
   void reset(std::unique_ptr<connection> conn) noexcept;
-  /// Returns the slot; the connection goes back to the idle list only if `reusable`.
-  void give_back(bool reusable) noexcept;
+  /// Returns the slot; the connection goes back to the idle list only if `reusable`, and is
+  /// otherwise reported retired for `why_not`.
+  void give_back(bool reusable, retire_reason why_not = retire_reason::error) noexcept;
+  /// The call whose events the connection's retirement belongs to (0: none).
+  void set_call_id(std::uint64_t id) noexcept { call_id_ = id; }
 
 private:
   std::shared_ptr<connection_pool> pool_;
   std::unique_ptr<connection> conn_;
   bool reused_ = false;
+  std::uint64_t call_id_ = 0;
 };
 
 class connection_pool : public std::enable_shared_from_this<connection_pool> {
@@ -59,9 +64,11 @@ public:
   using clock_function = std::function<clock::time_point()>;
 
   /// `now` is the pool's one source of time (deadline timers aside, which run on steady_clock).
+  /// `hub`, when set, hears of every connection the pool retires (connection_retired).
   static std::shared_ptr<connection_pool> create(boost::asio::any_io_executor executor,
                                                  const pool_options& options,
-                                                 clock_function now = &clock::now);
+                                                 clock_function now = &clock::now,
+                                                 std::shared_ptr<const event_hub> hub = nullptr);
   ~connection_pool();
 
   /// Lends a slot. Completes with no error and a lease; errc::timeout when no slot was free
@@ -102,7 +109,9 @@ private:
   explicit connection_pool(std::unique_ptr<state> s);
   void initiate_acquire(clock::time_point deadline,
                         boost::asio::any_completion_handler<acquire_signature> handler);
-  void give_back(std::unique_ptr<connection> conn, bool reusable);
+  void give_back(std::unique_ptr<connection> conn, bool reusable, retire_reason why_not,
+                 std::uint64_t call_id);
+  void report_retired(const connection& conn, retire_reason why, std::uint64_t call_id) const;
   void publish_counts() noexcept;
   void watch(connection& idle);
 

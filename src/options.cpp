@@ -266,7 +266,9 @@ std::ostream& operator<<(std::ostream& os, const client_options& o) {
      << ", coalesce_concurrent_calls=" << bool_text(o.coalesce_concurrent_calls)
      << ", cache_ttl=" << ms(o.cache_ttl) << ", serve_stale_for=" << ms(o.serve_stale_for)
      << ", max_response_body=" << o.max_response_body
-     << ", max_response_header=" << o.max_response_header << '}';
+     << ", max_response_header=" << o.max_response_header
+     << ", log={level=" << to_string(o.log.level) << ", sink=" << (o.log.sink ? "<set>" : "<none>")
+     << "}, observer=" << (o.observer ? "<set>" : "<none>") << '}';
   return os;
 }
 

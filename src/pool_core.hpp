@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,8 @@ public:
     release_action action = release_action::discard;
     connection_ptr handed;  // hand_over: the connection for the waiter, null for an empty slot
     connection_ptr retired; // a released connection that must not be used again
+    retire_reason why = retire_reason::error; // why `retired` is (error: the caller's `reusable`
+                                              // was false)
   };
 
   explicit pool_core(const pool_options& options) : options_(options) {}
@@ -82,9 +85,12 @@ public:
   release_decision release(connection_ptr conn, bool reusable, time_point now, bool waiter_queued) {
     assert(lent_ > 0);
     release_decision d;
-    const bool keep = conn && reusable && options_.reuse && !closed_ && usable(*conn, now);
-    if (!keep)
+    const auto verdict = conn ? release_verdict(*conn, reusable, now) : std::nullopt;
+    const bool keep = conn && !verdict;
+    if (!keep) {
       d.retired = std::move(conn);
+      d.why = verdict.value_or(retire_reason::error);
+    }
     if (waiter_queued && !closed_) {
       d.action = release_action::hand_over; // the slot stays lent, to its next holder
       d.handed = std::move(conn);
@@ -122,9 +128,17 @@ public:
 
   /// Whether an idle or released connection may carry another request at `now`: used recently
   /// enough that the server has probably not closed it, young enough to trust, and silent since.
-  bool usable(const Connection& c, time_point now) const {
-    return now - c.last_used() < options_.idle_timeout &&
-           now - c.opened_at() < options_.max_connection_age && !c.has_unsolicited_data();
+  bool usable(const Connection& c, time_point now) const { return !unusable_reason(c, now); }
+
+  /// Why usable() refuses `c` at `now`, or nothing when it does not.
+  std::optional<retire_reason> unusable_reason(const Connection& c, time_point now) const {
+    if (now - c.last_used() >= options_.idle_timeout)
+      return retire_reason::idle_timeout;
+    if (now - c.opened_at() >= options_.max_connection_age)
+      return retire_reason::max_age;
+    if (c.has_unsolicited_data())
+      return retire_reason::unsolicited_data;
+    return std::nullopt;
   }
 
   std::size_t idle_count() const noexcept { return idle_.size(); }
@@ -134,6 +148,18 @@ public:
   const pool_options& options() const noexcept { return options_; }
 
 private:
+  // Why a released connection is not kept, or nothing when it is.
+  std::optional<retire_reason> release_verdict(const Connection& c, bool reusable,
+                                               time_point now) const {
+    if (!reusable)
+      return retire_reason::error;
+    if (!options_.reuse)
+      return retire_reason::reuse_disabled;
+    if (closed_)
+      return retire_reason::shutdown;
+    return unusable_reason(c, now);
+  }
+
   // Drops idle connections the server has probably closed, or that are too old to trust,
   // keeping the others in their most-recently-used order.
   std::vector<connection_ptr> prune(time_point now) {

@@ -52,13 +52,17 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
   };
   std::string last_request_id;
   std::optional<api_error> last_error; // of the previous attempt, kept for a refused retry
+  const call_trace trace(p_.hub, call.call_id);
 
   for (int attempt = 1;; ++attempt) {
+    const auto asked = trace.mark();
     auto [limit_ec, waited] = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
     if (call.cancelled || limit_ec == errc::cancelled)
       co_return fail(cancelled_error(), attempt - 1);
-    if (waited)
+    if (waited) {
       ++p_.counters->rate_limit_waits;
+      trace.waited(event_kind::limiter_waited, asked);
+    }
     if (limit_ec && last_error) {
       // A pause (the server's own Remaining: 0) may cut the retries short, but the answer the
       // caller needs is still the server's error, not the limiter's.
@@ -78,7 +82,8 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     }
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
-    auto r = co_await attempt_once(request, spec.idempotent, attempt_deadline, limits);
+    auto r =
+        co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace, attempt);
     if (r) {
       r->attempts = attempt;
       co_return r;
@@ -112,6 +117,7 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     }
 
     ++p_.counters->retries;
+    trace.retry_scheduled(attempt, error, decision.delay);
     last_error = std::move(error);
     asio::steady_timer backoff(co_await asio::this_coro::executor, decision.delay);
     co_await backoff.async_wait(use_tuple);
@@ -122,12 +128,16 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
 
 asio::awaitable<result<pipeline_response>>
 request_pipeline::attempt_once(const http_request& request, bool idempotent,
-                               clock::time_point deadline, const call_limits& limits) const {
+                               clock::time_point deadline, const call_limits& limits,
+                               const call_trace& trace, int attempt) const {
   const auto& options = *p_.options;
   const auto acquire_deadline = std::min(deadline, clock::now() + options.pool.acquire_timeout);
+  const auto asked = trace.mark();
   auto [pool_ec, lease, waited] = co_await p_.pool->async_acquire(acquire_deadline, use_tuple);
-  if (waited)
+  if (waited) {
     ++p_.counters->pool_waits;
+    trace.waited(event_kind::pool_waited, asked);
+  }
   if (pool_ec == errc::timeout) {
     auto e = client_error(errc::timeout,
                           "no pooled connection became free in time (pool.max_connections = " +
@@ -144,10 +154,27 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
   if (cancelled_meanwhile)
     co_return std::unexpected(cancelled_error()); // the lease frees the slot
 
+  lease.set_call_id(trace.call_id());
+  trace.attempt_started(attempt);
+  const auto since = trace.mark();
+  auto r = co_await exchange_on(std::move(lease), request, idempotent, deadline, limits, trace);
+  trace.attempt_finished(attempt,
+                         r ? static_cast<int>(r->response.result_int()) : r.error().http_status,
+                         r ? nullptr : &r.error(), since);
+  co_return r;
+}
+
+asio::awaitable<result<pipeline_response>>
+request_pipeline::exchange_on(pool_lease lease, const http_request& request, bool idempotent,
+                              clock::time_point deadline, const call_limits& limits,
+                              const call_trace& trace) const {
+  const auto& options = *p_.options;
   for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
+    if (reused)
+      trace.connection_reused(lease.get()->id());
     if (!reused) {
-      auto opened = co_await open_connection(deadline, limits.timeouts);
+      auto opened = co_await open_connection(deadline, limits.timeouts, trace);
       if (!opened)
         co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
       lease.reset(std::move(*opened));
@@ -166,7 +193,7 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
       if (!reused && lease.get()->is_tls())
         if (auto session = lease.get()->session())
           p_.pool->save_session(std::move(session));
-      lease.give_back(out.keep_alive);
+      lease.give_back(out.keep_alive, retire_reason::server_close);
       const auto status = out.response->result_int();
       if (status >= 200 && status < 300) {
         learn_from(*out.response, nullptr);
@@ -183,6 +210,7 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
         out.error.code == errc::connection_lost) {
       replayed = true;
       ++p_.counters->stale_retries;
+      trace.connection_retired(lease.get()->id(), retire_reason::peer_closed);
       lease.reset(nullptr);
       continue;
     }
@@ -191,8 +219,9 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
 }
 
 asio::awaitable<result<std::unique_ptr<connection>>>
-request_pipeline::open_connection(clock::time_point deadline,
-                                  const timeout_options& timeouts) const {
+request_pipeline::open_connection(clock::time_point deadline, const timeout_options& timeouts,
+                                  const call_trace& trace) const {
+  const auto since = trace.mark();
   auto conn = std::make_unique<connection>(p_.executor, p_.tls);
   auto resume = p_.pool->session();
   auto opened = co_await conn->open(p_.server, timeouts, deadline, std::move(resume));
@@ -203,6 +232,11 @@ request_pipeline::open_connection(clock::time_point deadline,
   ++p_.counters->connections_opened;
   if (conn->is_tls())
     ++(conn->session_resumed() ? p_.counters->handshakes_resumed : p_.counters->handshakes_full);
+  trace.connection_opened(conn->id(),
+                          !conn->is_tls()           ? handshake_kind::none
+                          : conn->session_resumed() ? handshake_kind::resumed
+                                                    : handshake_kind::full,
+                          since);
   co_return conn;
 }
 

@@ -16,6 +16,7 @@
 #include "base_url.hpp"
 #include "call_settings.hpp"
 #include "call_state.hpp"
+#include "call_trace.hpp"
 #include "connection_pool.hpp"
 #include "http_message.hpp"
 #include "rate_limiter.hpp"
@@ -51,7 +52,8 @@ struct pipeline_parts {
   std::shared_ptr<rate_limiter> limiter;
   std::shared_ptr<connection_pool> pool;
   stats_counters* counters = nullptr;
-  unit_random random; // jitter for backoff
+  unit_random random;             // jitter for backoff
+  const event_hub* hub = nullptr; // null: nobody observes (see call_trace)
 };
 
 class request_pipeline {
@@ -63,13 +65,20 @@ public:
   perform(const call_state& call, const request_spec& spec, const call_limits& limits) const;
 
 private:
-  /// One attempt, with the single transparent replay on a fresh connection when a pooled one
-  /// turns out to have been closed by the server while idle.
+  /// Attempt number `attempt`: a pool slot, then exchange_on() it.
   boost::asio::awaitable<result<pipeline_response>>
   attempt_once(const http_request& request, bool idempotent,
-               call_limits::clock::time_point deadline, const call_limits& limits) const;
+               call_limits::clock::time_point deadline, const call_limits& limits,
+               const call_trace& trace, int attempt) const;
+  /// The exchange on a lent slot, with the single transparent replay on a fresh connection when
+  /// a pooled one turns out to have been closed by the server while idle.
+  boost::asio::awaitable<result<pipeline_response>>
+  exchange_on(pool_lease lease, const http_request& request, bool idempotent,
+              call_limits::clock::time_point deadline, const call_limits& limits,
+              const call_trace& trace) const;
   boost::asio::awaitable<result<std::unique_ptr<connection>>>
-  open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts) const;
+  open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts,
+                  const call_trace& trace) const;
   void learn_from(const http_response& response, const api_error* error) const;
 
   pipeline_parts p_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,18 +35,23 @@ public:
   using signature = void(result<T>);
   using handler_type = boost::asio::any_completion_handler<signature>;
 
+  /// `observed`: every subscriber's handler is an observed_subscriber (src/observed_call.hpp),
+  /// which reports call_finished and completes itself when called on the strand.
   flight(std::shared_ptr<call_state> call, stats_counters& counters,
-         boost::asio::any_io_executor completion_executor)
+         boost::asio::any_io_executor completion_executor, bool observed = false)
       : call_(std::move(call)), counters_(&counters), executor_(std::move(completion_executor)),
-        subscribers_(call_->strand,
-                     [this](handler_type h, leave_reason why) { left(std::move(h), why); }) {}
+        observed_(observed), subscribers_(call_->strand, [this](handler_type h, leave_reason why) {
+          left(std::move(h), why);
+        }) {}
 
   /// From any thread: adds the caller unless the flight was handed out or abandoned (then the
   /// handler is left with the caller, who starts a flight of its own). Subscribers have no
   /// deadline of their own: only calls without overrides share a flight, so every subscriber's
   /// deadline is the same total from a later start, and the request's (its first caller's)
-  /// deadline ends the flight first.
-  bool join(handler_type& handler) {
+  /// deadline ends the flight first. `adapt` turns an accepted caller's handler into the one the
+  /// flight keeps (for an observed flight, its observed_subscriber).
+  template <class Adapt = std::identity>
+  bool join(handler_type& handler, Adapt adapt = {}) {
     {
       std::lock_guard lock(mutex_);
       if (!accepting_)
@@ -54,7 +60,7 @@ public:
     }
     auto self = this->shared_from_this();
     auto w = subscribers_.make_waiter(std::shared_ptr<queue_type>(self, &subscribers_),
-                                      std::move(handler));
+                                      handler_type(adapt(std::move(handler))));
     boost::asio::dispatch(call_->strand, [self, w = std::move(w)]() mutable {
       if (self->result_)
         self->finish(w.take(), *self->result_);
@@ -84,6 +90,8 @@ private:
 
   void finish(handler_type h, const result<T>& r) {
     ++(r ? counters_->calls_succeeded : counters_->calls_failed);
+    if (observed_) // an observed_subscriber: it reports, then completes the caller's handler
+      return std::move(h)(result<T>(r));
     complete_later(executor_, std::move(h), r);
   }
 
@@ -113,6 +121,7 @@ private:
   std::shared_ptr<call_state> call_;
   stats_counters* counters_;
   boost::asio::any_io_executor executor_;
+  bool observed_;
 
   std::mutex mutex_; // guards the two fields below, read by joiners on their own threads
   bool accepting_ = true;

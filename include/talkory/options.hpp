@@ -5,9 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include <talkory/observability.hpp>
 #include <talkory/result.hpp>
 #include <talkory/version.hpp>
 
@@ -96,6 +98,11 @@ struct client_options {
   std::size_t max_response_body =
       1024 * 1024; // bytes; larger responses fail with response_too_large
   std::size_t max_response_header = 16 * 1024; // bytes of the status line and headers
+  /// Logging: nothing by default (level off, no sink). See log_options for each message's level.
+  log_options log;
+  /// Per-call events for metrics and tracing; null (the default) reports none and costs nothing.
+  /// See call_observer for the threads it is called on and the rules it must follow.
+  std::shared_ptr<call_observer> observer;
 
   /// Options from TALKORY_API_KEY and (if set) TALKORY_BASE_URL; other fields keep defaults.
   static client_options from_env();

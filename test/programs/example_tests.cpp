@@ -104,6 +104,33 @@ BOOST_AUTO_TEST_CASE(the_watch_example_stops_on_sigint) {
   BOOST_TEST(*status == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_observability_example_traces_calls_and_prints_metrics) {
+  child_process p({program_path("TALKORY_EXAMPLE_OBSERVABILITY"), "--demo"});
+  const auto status = p.wait(exit_bound);
+  BOOST_TEST_REQUIRE(status.has_value());
+  BOOST_TEST(*status == 0, p.error_output());
+  const auto& out = p.pending_output();
+  // The trace of the retried call, in order, then the shared ones.
+  const auto failed = out.find("  trace: call 1 attempt 1 failed in ");
+  const auto retry = out.find("  trace: call 1 retry in ");
+  const auto finished = out.find("  trace: call 1 finished in ");
+  BOOST_TEST(failed != std::string::npos, out);
+  BOOST_TEST((failed < retry && retry < finished && finished != std::string::npos), out);
+  BOOST_TEST(out.find(", sharing the request of call 2\n") != std::string::npos, out);
+  BOOST_TEST(out.find("latency histogram (calls by duration):\n") != std::string::npos, out);
+  BOOST_TEST(
+      out.find("# TYPE talkory_calls_started_total counter\ntalkory_calls_started_total 4\n") !=
+          std::string::npos,
+      out);
+  BOOST_TEST(out.find("\ntalkory_retries_total 1\n") != std::string::npos, out);
+  BOOST_TEST(out.find("\ntalkory_coalesced_calls_total 2\n") != std::string::npos, out);
+  BOOST_TEST(out.ends_with("talkory_idle_connections_retired_total 0\n"), out);
+  // The log at info level: the retry, nothing from the successful calls.
+  BOOST_TEST(p.error_output().find("log [info] call 1 retry in ") != std::string::npos,
+             p.error_output());
+  BOOST_TEST(p.error_output().find("log [debug]") == std::string::npos, p.error_output());
+}
+
 BOOST_AUTO_TEST_CASE(the_gateway_answers_from_latest_while_providers_flip) {
   child_process p({program_path("TALKORY_EXAMPLE_GATEWAY"), "--demo", "--port", "0", "--interval",
                    "0.05", "--threads", "3", "--route", "gpt,claude,gemini"});

@@ -1,0 +1,395 @@
+// The observer's events and the log lines of real calls against the mock server: the exact
+// sequence of a call with one retry, shared and waiting calls, retirement reasons, levels, and
+// that neither the key nor a control character reaches a log line.
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <talkory/observability.hpp>
+
+#include "client_impl.hpp"
+#include "fixture.hpp"
+#include "support/terminal_safe.hpp"
+#include "text.hpp"
+
+namespace asio = boost::asio;
+using namespace talkory;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct recording_observer : call_observer {
+  void on_event(const call_event& e) override {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+  }
+  std::vector<call_event> snapshot() const {
+    std::lock_guard lock(mutex);
+    return events;
+  }
+  mutable std::mutex mutex;
+  std::vector<call_event> events;
+};
+
+struct log_record {
+  log_level level;
+  std::string text;
+};
+
+/// Collects a client's log lines (the client runs on one thread here).
+struct log_capture {
+  std::vector<log_record> lines;
+  log_options at(log_level level) {
+    return {level, [this](log_level l, std::string_view text) {
+              lines.push_back({l, std::string(text)});
+            }};
+  }
+};
+
+const std::string one_provider =
+    R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{"gpt":{"status":"ok"}}})";
+
+const std::string busy_body =
+    R"({"error":{"code":"service_unavailable","message":"busy","status":503,"requestId":"req_1"}})";
+
+/// A client whose retry jitter is fixed: 8 ms nominal backoff, jitter 0.5, so 8 * 0.875 = 7 ms.
+client fixed_jitter_client(asio::io_context& ioc, client_options o) {
+  o.retry.initial_backoff = 8ms;
+  auto impl =
+      std::make_shared<detail::client_impl>(ioc.get_executor(), std::move(o), [] { return 0.5; });
+  return detail::client_access::make(std::move(impl));
+}
+
+/// The events up to and including call `id`'s call_finished.
+std::vector<call_event> until_finished(const std::vector<call_event>& all, std::uint64_t id) {
+  std::vector<call_event> out;
+  for (const auto& e : all) {
+    out.push_back(e);
+    if (e.kind == event_kind::call_finished && e.call_id == id)
+      break;
+  }
+  return out;
+}
+
+std::vector<call_event> of_kind(const std::vector<call_event>& all, event_kind kind) {
+  std::vector<call_event> out;
+  for (const auto& e : all)
+    if (e.kind == kind)
+      out.push_back(e);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(call_events_tests)
+
+BOOST_AUTO_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order) {
+  testing::mock_server server(test::generous_server());
+  server.script(503, busy_body); // then the normal answer, on the same keep-alive connection
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  std::vector<call_event> at_completion;
+  asio::io_context ioc;
+  {
+    auto c = fixed_jitter_client(ioc, o);
+    c.async_health([&](result<health_report> r) {
+      BOOST_TEST(r.has_value(), test::why(r));
+      at_completion = observer->snapshot();
+    });
+    test::run_bounded(ioc);
+  }
+  ioc.restart();
+  test::run_bounded(ioc); // the last handle's destruction closes the idle connection
+  const auto& e = at_completion;
+  BOOST_TEST_REQUIRE(e.size() == 9u);
+  using k = event_kind;
+  const event_kind expected[] = {k::call_started,      k::attempt_started,  k::connection_opened,
+                                 k::attempt_finished,  k::retry_scheduled,  k::attempt_started,
+                                 k::connection_reused, k::attempt_finished, k::call_finished};
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    BOOST_TEST_CONTEXT("event " << i << ": " << e[i].describe()) {
+      BOOST_TEST((e[i].kind == expected[i]));
+      BOOST_TEST(e[i].call_id == 1u);
+    }
+  }
+  BOOST_TEST(e[1].attempt == 1);
+  BOOST_TEST((e[2].handshake == handshake_kind::full));
+  BOOST_TEST(e[2].connection_id != 0u);
+  BOOST_TEST(e[3].attempt == 1);
+  BOOST_TEST((e[3].error == errc::service_unavailable));
+  BOOST_TEST(e[3].http_status == 503);
+  BOOST_TEST(e[4].attempt == 1); // the attempt that failed
+  BOOST_TEST((e[4].error == errc::service_unavailable));
+  BOOST_TEST(e[4].http_status == 503);
+  BOOST_TEST(e[4].duration.count() == 7'000); // the backoff the call then sleeps
+  BOOST_TEST(e[5].attempt == 2);
+  BOOST_TEST(e[6].connection_id == e[2].connection_id);
+  BOOST_TEST(e[7].attempt == 2);
+  BOOST_TEST(!e[7].error.has_value());
+  BOOST_TEST(e[7].http_status == 200);
+  BOOST_TEST(!e[8].error.has_value());
+  BOOST_TEST(e[8].http_status == 0);
+  BOOST_TEST(e[8].shared_call_id == 0u);
+  BOOST_TEST(!e[8].from_cache);
+  BOOST_TEST(e[8].duration >= e[4].duration); // the latency includes the backoff
+  BOOST_TEST(e[8].duration >= e[3].duration + e[7].duration);
+
+  // The client's destruction closed the idle connection, outside any call.
+  const auto after = observer->snapshot();
+  BOOST_TEST_REQUIRE(after.size() == 10u);
+  BOOST_TEST((after[9].kind == event_kind::connection_retired));
+  BOOST_TEST((after[9].reason == retire_reason::shutdown));
+  BOOST_TEST(after[9].call_id == 0u);
+  BOOST_TEST(after[9].connection_id == e[2].connection_id);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared) {
+  testing::mock_server server(test::generous_server());
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  const auto results = test::concurrent_calls(ioc, c, 2);
+  BOOST_TEST_REQUIRE(c.stats().coalesced_calls == 1u);
+  const auto finished = of_kind(observer->snapshot(), event_kind::call_finished);
+  BOOST_TEST_REQUIRE(finished.size() == 2u);
+  for (const auto& f : finished) {
+    BOOST_TEST(!f.error.has_value());
+    BOOST_TEST(f.shared_call_id == (f.call_id == 2u ? 1u : 0u), f.describe());
+  }
+  BOOST_TEST(of_kind(observer->snapshot(), event_kind::attempt_started).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish) {
+  testing::mock_server server(test::generous_server());
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  o.cache_ttl = 60s;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
+  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value()); // from the cache
+  auto bad = o;
+  bad.api_key = "not a key";
+  client refused(ioc.get_executor(), bad);
+  BOOST_TEST_REQUIRE(!test::one_call(ioc, refused).has_value());
+
+  const auto all = observer->snapshot();
+  const auto second = until_finished(all, 2);
+  BOOST_TEST_REQUIRE(second.size() >= 2u);
+  BOOST_TEST((second[second.size() - 2].kind == event_kind::call_started));
+  BOOST_TEST(second.back().from_cache); // no attempt in between
+  const auto finished = of_kind(all, event_kind::call_finished);
+  BOOST_TEST_REQUIRE(finished.size() == 3u);
+  BOOST_TEST(finished[2].call_id == 1u); // the other client counts its own calls
+  BOOST_TEST((finished[2].error == errc::invalid_options));
+}
+
+BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_attempt) {
+  testing::mock_server server(test::generous_server());
+  testing::scripted_response slow;
+  slow.body = one_provider;
+  slow.delay = 50ms;
+  server.script(slow);
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::uncoalesced(test::options_for(server));
+  o.pool.max_connections = 1;
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  for (const auto& r : test::concurrent_calls(ioc, c, 2))
+    BOOST_TEST(r.has_value(), test::why(r));
+  const auto all = observer->snapshot();
+  const auto waits = of_kind(all, event_kind::pool_waited);
+  BOOST_TEST_REQUIRE(waits.size() == 1u);
+  BOOST_TEST(waits[0].call_id == 2u);
+  BOOST_TEST(waits[0].duration >= 40ms); // the first call held the one slot for about 50 ms
+  std::vector<event_kind> second;
+  for (const auto& e : all)
+    if (e.call_id == 2u)
+      second.push_back(e.kind);
+  using k = event_kind;
+  const std::vector<event_kind> expected{k::call_started,     k::pool_waited,
+                                         k::attempt_started,  k::connection_reused,
+                                         k::attempt_finished, k::call_finished};
+  BOOST_TEST((second == expected));
+}
+
+BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long) {
+  testing::mock_server server(test::generous_server());
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::uncoalesced(test::options_for(server));
+  o.rate_limit.burst = 1;
+  o.rate_limit.requests_per_window = 1;
+  o.rate_limit.window = 60ms;
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  for (const auto& r : test::concurrent_calls(ioc, c, 2))
+    BOOST_TEST(r.has_value(), test::why(r));
+  const auto waits = of_kind(observer->snapshot(), event_kind::limiter_waited);
+  BOOST_TEST_REQUIRE(waits.size() == 1u);
+  BOOST_TEST(waits[0].call_id == 2u);
+  BOOST_TEST(waits[0].duration >= 30ms); // a token every 60 ms
+  BOOST_TEST(c.stats().rate_limit_waits == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason) {
+  testing::mock_server server(test::generous_server());
+  testing::scripted_response closing;
+  closing.body = one_provider;
+  closing.close_connection = true;
+  server.script(closing);
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
+  const auto retired = of_kind(observer->snapshot(), event_kind::connection_retired);
+  BOOST_TEST_REQUIRE(retired.size() == 1u);
+  BOOST_TEST((retired[0].reason == retire_reason::server_close));
+  BOOST_TEST(retired[0].call_id == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
+  // An observed flight keeps each caller's handler inside an observed_subscriber: the caller's
+  // cancellation slot must still reach the flight through it.
+  testing::mock_server server(test::generous_server());
+  testing::scripted_response silent;
+  silent.inject = testing::fault::no_response;
+  server.script(silent);
+  auto observer = std::make_shared<recording_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  test::cancellable_call owner, follower;
+  owner.start(c);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return server.counters().requests == 1; }));
+  follower.start(c); // shares the owner's request
+  ioc.poll();
+  follower.cancel();
+  BOOST_REQUIRE(test::run_until(
+      ioc, [&] { return follower.completions > 0; }, 2s));
+  follower.expect_cancelled_once();
+  BOOST_TEST(owner.completions == 0);
+  owner.cancel();
+  BOOST_REQUIRE(test::run_until(
+      ioc, [&] { return owner.completions > 0; }, 2s));
+  owner.expect_cancelled_once();
+
+  const auto finished = of_kind(observer->snapshot(), event_kind::call_finished);
+  BOOST_TEST_REQUIRE(finished.size() == 2u);
+  BOOST_TEST(finished[0].call_id == 2u);
+  BOOST_TEST(finished[0].shared_call_id == 1u);
+  BOOST_TEST((finished[0].error == errc::cancelled));
+  BOOST_TEST(finished[1].call_id == 1u);
+  BOOST_TEST((finished[1].error == errc::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(no_log_line_at_trace_carries_the_key_or_a_control_character) {
+  const std::string key = "tk_live_SECRETSENTINEL0000000000000000";
+  auto server_options = test::generous_server();
+  server_options.keys.push_back({key});
+  testing::mock_server server(server_options);
+  // A proxy echoing the request: the key in the body, as a bearer token and in headers, among
+  // line breaks, an ANSI escape, a C1 CSI and a bidi override in the message (JSON escapes).
+  const auto echo = [&key](std::string code, int status) {
+    return R"({"error":{"code":")" + code + R"(","message":"echo: Authorization: Bearer )" + key +
+           R"(\r\n\u001b[31m\u009b2J\u202e )" + key + R"(","status":)" + std::to_string(status) +
+           R"(,"requestId":")" + key + R"("}})";
+  };
+  server.script(503, echo("service_unavailable", 503),
+                {{"X-Request-Id", key}, {"X-Echo", "Bearer " + key}});
+  server.script(401, echo("invalid_api_key", 401), {{"X-Request-Id", "req_" + key}});
+  log_capture log;
+  auto o = test::options_for(server);
+  o.api_key = key;
+  o.log = log.at(log_level::trace);
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  const auto r = test::one_call(ioc, c); // 503, retried, then 401: not retried
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST((r.error().code == errc::invalid_api_key));
+
+  BOOST_TEST_REQUIRE(log.lines.size() >= 8u);
+  bool redacted = false;
+  for (const auto& line : log.lines) {
+    BOOST_TEST_CONTEXT(line.text) {
+      BOOST_TEST(line.text.find(key) == std::string::npos);
+      BOOST_TEST(line.text.find("SECRETSENTINEL") == std::string::npos);
+      BOOST_TEST(detail::character_count(line.text) <= log_options::max_message_length);
+      test::expect_terminal_safe(line.text);
+    }
+    redacted = redacted || line.text.find("Bearer <redacted>") != std::string::npos;
+  }
+  BOOST_TEST(redacted); // the echoed text did reach the log, scrubbed
+  BOOST_TEST((log.lines.back().level == log_level::error));
+  BOOST_TEST(log.lines.back().text.starts_with("call 1 failed in "), log.lines.back().text);
+}
+
+BOOST_AUTO_TEST_CASE(the_warning_level_logs_only_failed_calls) {
+  testing::mock_server server(test::generous_server());
+  server.script(503, busy_body); // retried: an info line, filtered out
+  log_capture log;
+  auto o = test::options_for(server);
+  o.log = log.at(log_level::warning);
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
+  BOOST_TEST(log.lines.empty());
+
+  server.script(503, busy_body);
+  call_options once;
+  once.max_retries = 0;
+  BOOST_TEST_REQUIRE(!test::one_call(ioc, c, once).has_value());
+  BOOST_TEST_REQUIRE(log.lines.size() == 1u);
+  BOOST_TEST((log.lines[0].level == log_level::warning)); // transient: retrying later may help
+  BOOST_TEST(log.lines[0].text.starts_with("call 2 failed in "), log.lines[0].text);
+  BOOST_TEST(log.lines[0].text.find("service_unavailable (HTTP 503): busy") != std::string::npos,
+             log.lines[0].text);
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_with_the_default_level_is_never_called) {
+  testing::mock_server server(test::generous_server());
+  server.script(503, busy_body);
+  auto o = test::options_for(server);
+  int calls = 0;
+  o.log.sink = [&calls](log_level, std::string_view) { ++calls; };
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
+  BOOST_TEST(calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_observer_that_throws_changes_nothing_and_reaches_no_one) {
+  struct throwing_observer : call_observer {
+    int events = 0;
+    void on_event(const call_event&) override {
+      ++events;
+      throw std::runtime_error("observer failure");
+    }
+  };
+  testing::mock_server server(test::generous_server());
+  server.script(503, busy_body);
+  auto observer = std::make_shared<throwing_observer>();
+  auto o = test::options_for(server);
+  o.observer = observer;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  std::optional<result<health_report>> r;
+  BOOST_CHECK_NO_THROW(c.async_health([&](result<health_report> x) { r.emplace(std::move(x)); }));
+  BOOST_CHECK_NO_THROW(test::run_bounded(ioc));
+  BOOST_TEST_REQUIRE(r.has_value());
+  BOOST_TEST(r->has_value(), test::why(*r));
+  BOOST_TEST((*r)->meta.attempts == 2);
+  BOOST_TEST(observer->events == 9); // every event of the call was offered, each one threw
+}
+
+BOOST_AUTO_TEST_SUITE_END()
