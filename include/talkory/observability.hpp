@@ -40,8 +40,8 @@ std::string_view to_string(log_level level) noexcept;
 /// thread-safe when the io_context runs on several threads); an exception it throws is caught
 /// and dropped.
 struct log_options {
-  log_level level = log_level::off; // the least severe level delivered; off: nothing is logged
-  std::function<void(log_level level, std::string_view message)> sink; // empty: nothing is logged
+  log_level level = log_level::off; ///< the least severe level delivered; off: nothing is logged
+  std::function<void(log_level level, std::string_view message)> sink; ///< empty: nothing is logged
 
   /// The longest message in characters (a longer one is cut and ends with "...").
   static constexpr std::size_t max_message_length = 1024;
@@ -52,16 +52,16 @@ struct log_options {
 /// attempt_finished (1), retry_scheduled, [limiter_waited], [pool_waited], attempt_started (2),
 /// connection_opened or connection_reused, attempt_finished (2), call_finished.
 enum class event_kind {
-  call_started,       // async_health()/health() was called
-  call_finished,      // the call's handler is about to be completed: `error`, `duration`
-  attempt_started,    // an attempt holds its limiter token and pool slot: `attempt`
-  attempt_finished,   // `attempt`, `error`, `http_status`, `duration`
-  retry_scheduled,    // after attempt `attempt` failed with `error`: `duration` is the delay
-  limiter_waited,     // the call waited `duration` for a client-side rate-limit token
-  pool_waited,        // the call waited `duration` for a pooled connection slot
-  connection_opened,  // `connection_id`, `handshake`, `duration` (connect + handshake)
-  connection_reused,  // `connection_id`: an idle keep-alive connection carries this attempt
-  connection_retired, // `connection_id`, `reason`: the connection is closed, never used again
+  call_started,       ///< async_health()/health() was called
+  call_finished,      ///< the call's handler is about to be completed: `error`, `duration`
+  attempt_started,    ///< an attempt holds its limiter token and pool slot: `attempt`
+  attempt_finished,   ///< `attempt`, `error`, `http_status`, `duration`
+  retry_scheduled,    ///< after attempt `attempt` failed with `error`: `duration` is the delay
+  limiter_waited,     ///< the call waited `duration` for a client-side rate-limit token
+  pool_waited,        ///< the call waited `duration` for a pooled connection slot
+  connection_opened,  ///< `connection_id`, `handshake`, `duration` (connect + handshake)
+  connection_reused,  ///< `connection_id`: an idle keep-alive connection carries this attempt
+  connection_retired, ///< `connection_id`, `reason`: the connection is closed, never used again
 };
 
 /// "call_started", "call_finished", ... (the enumerator's name).
@@ -69,9 +69,9 @@ std::string_view to_string(event_kind kind) noexcept;
 
 /// The handshake a new connection made.
 enum class handshake_kind {
-  none,    // plain TCP (http:// with allow_insecure_http)
-  full,    // a full TLS handshake
-  resumed, // an abbreviated TLS handshake resuming an earlier session
+  none,    ///< plain TCP (http:// with allow_insecure_http)
+  full,    ///< a full TLS handshake
+  resumed, ///< an abbreviated TLS handshake resuming an earlier session
 };
 
 /// "none", "full" or "resumed".
@@ -79,15 +79,15 @@ std::string_view to_string(handshake_kind kind) noexcept;
 
 /// Why a connection was closed.
 enum class retire_reason {
-  idle_timeout,     // idle longer than pool_options::idle_timeout
-  max_age,          // older than pool_options::max_connection_age
-  unsolicited_data, // found, when the pool looked at it, to hold bytes nobody asked for
-  peer_closed,      // the peer closed, reset or wrote to it while it sat idle (the idle watch),
-                    // or it turned out dead when reused (the request is replayed once)
-  server_close,     // the response did not allow another request (Connection: close)
-  reuse_disabled,   // pool_options::reuse is false
-  error,            // its exchange failed, timed out or was cancelled: its state is unknown
-  shutdown,         // the client was shut down or destroyed
+  idle_timeout,     ///< idle longer than pool_options::idle_timeout
+  max_age,          ///< older than pool_options::max_connection_age
+  unsolicited_data, ///< found, when the pool looked at it, to hold bytes nobody asked for
+  peer_closed,      ///< the peer closed, reset or wrote to it while it sat idle (the idle watch),
+                    ///< or it turned out dead when reused (the request is replayed once)
+  server_close,     ///< the response did not allow another request (Connection: close)
+  reuse_disabled,   ///< pool_options::reuse is false
+  error,            ///< its exchange failed, timed out or was cancelled: its state is unknown
+  shutdown,         ///< the client was shut down or destroyed
 };
 
 /// "idle_timeout", "max_age", ... (the enumerator's name).
@@ -96,26 +96,26 @@ std::string_view to_string(retire_reason reason) noexcept;
 /// One event. Which fields are set depends on `kind` (see event_kind); the others keep their
 /// defaults.
 struct call_event {
-  event_kind kind = event_kind::call_started;
+  event_kind kind = event_kind::call_started; ///< what happened
   /// The call the event belongs to: per client, from 1, increasing in the order calls are
   /// started. 0 for a connection_retired outside any call (the idle watch, a shutdown, an idle
   /// connection found unusable while another call was lent a slot).
   std::uint64_t call_id = 0;
-  int attempt = 0;                       // attempt_*, retry_scheduled: from 1
-  std::optional<errc> error{};           // call_finished, attempt_finished: empty on success;
-                                         // retry_scheduled: why the attempt failed
-  int http_status = 0;                   // attempt_finished: the response's status;
-                                         // retry_scheduled, a failed call_finished: the
-                                         // error's; 0 when no response came
-  std::chrono::microseconds duration{0}; // see event_kind (call_finished: the latency)
-  std::uint64_t connection_id = 0;       // connection_*: unique in the process, from 1
-  handshake_kind handshake = handshake_kind::none; // connection_opened
-  retire_reason reason = retire_reason::error;     // connection_retired
+  int attempt = 0;                       ///< attempt_*, retry_scheduled: from 1
+  std::optional<errc> error{};           ///< call_finished, attempt_finished: empty on success;
+                                         ///< retry_scheduled: why the attempt failed
+  int http_status = 0;                   ///< attempt_finished: the response's status;
+                                         ///< retry_scheduled, a failed call_finished: the
+                                         ///< error's; 0 when no response came
+  std::chrono::microseconds duration{0}; ///< see event_kind (call_finished: the latency)
+  std::uint64_t connection_id = 0;       ///< connection_*: unique in the process, from 1
+  handshake_kind handshake = handshake_kind::none; ///< connection_opened
+  retire_reason reason = retire_reason::error;     ///< connection_retired
   /// call_finished: the call whose request this one shared (single-flight); 0 when it made its
   /// own request or none.
   std::uint64_t shared_call_id = 0;
-  bool from_cache = false; // call_finished: answered from the cache (fresh, or stale after a
-                           // failed refresh)
+  bool from_cache = false; ///< call_finished: answered from the cache (fresh, or stale after a
+                           ///< failed refresh)
 
   /// One line without server text, e.g. "call 3 attempt 1 failed in 5.120 ms:
   /// service_unavailable (HTTP 503)" (log lines add the error's message and request id).
@@ -144,6 +144,8 @@ struct call_event {
 class call_observer {
 public:
   virtual ~call_observer() = default;
+  /// Called once per event, in the order the events happen for a given call, on the thread
+  /// running the client's io_context (inside its strands). Fast, non-blocking, thread-safe.
   virtual void on_event(const call_event& event) = 0;
 };
 

@@ -20,64 +20,68 @@ using std::chrono::milliseconds;
 /// How the server's certificate is checked. Verification cannot be switched off for https;
 /// for local testing give the test CA (ca_file / ca_pem) or use http:// with allow_insecure_http.
 struct tls_options {
-  std::string ca_file; // PEM file of trusted CAs; empty = the system's default store
-  std::string ca_pem;  // PEM text of trusted CAs (used in addition to ca_file when both are set)
+  std::string ca_file; ///< PEM file of trusted CAs; empty = the system's default store
+  std::string ca_pem;  ///< PEM text of trusted CAs (used in addition to ca_file when both are set)
   // Either one, when set, replaces the system's store: only the CAs given here are trusted.
 };
 
 /// Bounds on every wait. Each is a maximum; zero is rejected by validation.
 struct timeout_options {
-  milliseconds connect{10'000};   // DNS resolution plus TCP connect of one new connection
-  milliseconds handshake{10'000}; // TLS handshake of one new connection
-  milliseconds attempt{30'000};   // one HTTP attempt: write the request, read the whole response
-  milliseconds total{60'000};     // the whole call: limiter and pool waits, every attempt, backoffs
-  milliseconds shutdown{2'000};   // TLS close_notify exchange when a connection is closed politely
+  milliseconds connect{10'000};   ///< DNS resolution plus TCP connect of one new connection
+  milliseconds handshake{10'000}; ///< TLS handshake of one new connection
+  milliseconds attempt{30'000};   ///< one HTTP attempt: write the request, read the whole response
+  milliseconds total{60'000};   ///< the whole call: limiter and pool waits, every attempt, backoffs
+  milliseconds shutdown{2'000}; ///< TLS close_notify exchange when a connection is closed politely
 };
 
 /// The keep-alive connection pool.
 struct pool_options {
-  std::size_t max_connections = 4;   // open plus opening connections, at most
-  milliseconds idle_timeout{50'000}; // an idle connection older than this is closed (nginx: 75 s)
-  milliseconds max_connection_age{600'000}; // a connection is not reused past this age
-  milliseconds acquire_timeout{30'000};     // waiting for a free connection when all are busy
-  bool reuse = true;                        // false: a fresh connection for every request
+  std::size_t max_connections = 4;   ///< open plus opening connections, at most
+  milliseconds idle_timeout{50'000}; ///< an idle connection older than this is closed (nginx: 75 s)
+  milliseconds max_connection_age{600'000}; ///< a connection is not reused past this age
+  milliseconds acquire_timeout{30'000};     ///< waiting for a free connection when all are busy
+  bool reuse = true;                        ///< false: a fresh connection for every request
 };
 
 /// How the client-side limiter behaves when no token is available.
 enum class rate_limit_mode {
-  wait,      // queue FIFO until a token is free (bounded by the call's deadline)
-  fail_fast, // fail at once with errc::rate_limited
+  wait,      ///< queue FIFO until a token is free (bounded by the call's deadline)
+  fail_fast, ///< fail at once with errc::rate_limited
 };
 
 /// The client-side token bucket that keeps a key under the API's limit (30 per minute).
 struct rate_limit_options {
-  bool enabled = true;
-  std::size_t requests_per_window = 30; // tokens added per window
-  milliseconds window{60'000};          // the refill period of requests_per_window tokens
-  std::size_t burst = 30;               // bucket capacity: requests allowed at once
-  rate_limit_mode mode = rate_limit_mode::wait;
+  bool enabled = true; ///< false: no client-side limit (the server's 429s still pause retries)
+  std::size_t requests_per_window = 30;         ///< tokens added per window
+  milliseconds window{60'000};                  ///< the refill period of requests_per_window tokens
+  std::size_t burst = 30;                       ///< bucket capacity: requests allowed at once
+  rate_limit_mode mode = rate_limit_mode::wait; ///< what a call does when no token is free
 };
 
 /// Retries of failed attempts (429, 500, 502, 503, 504 and network faults only).
 struct retry_options {
-  int max_retries = 2;                      // retries after the first attempt
-  milliseconds initial_backoff{500};        // first delay; doubles for each retry
-  milliseconds max_backoff{8'000};          // cap of the exponential delay
-  std::chrono::seconds max_retry_after{60}; // a longer Retry-After fails at once instead of waiting
+  int max_retries = 2;               ///< retries after the first attempt
+  milliseconds initial_backoff{500}; ///< first delay; doubles for each retry
+  milliseconds max_backoff{8'000};   ///< cap of the exponential delay
+  std::chrono::seconds max_retry_after{
+      60}; ///< a longer Retry-After fails at once instead of waiting
 };
 
+/// Everything a client is configured with: plain data, every default documented, validated once
+/// at construction (validate() says what is wrong without building a client).
 struct client_options {
-  std::string api_key;                             // tk_live_...; a secret, never printed
+  std::string api_key; ///< tk_live_...; a secret, never printed
   /// Longest api_key accepted (documented keys are "tk_live_" plus 32 characters).
   static constexpr std::size_t max_api_key_length = 256;
-  std::string base_url = "https://api.talkory.ai"; // scheme://host[:port][/prefix]
-  tls_options tls;
-  timeout_options timeouts;
-  pool_options pool;
-  rate_limit_options rate_limit;
-  retry_options retry;
-  std::string user_agent = "talkory-cpp/" TALKORY_VERSION_STRING; // "talkory-cpp/0.2.0"
-  bool allow_insecure_http = false; // http:// base URLs are refused unless true
+  std::string base_url = "https://api.talkory.ai"; ///< scheme://host[:port][/prefix]
+  tls_options tls;               ///< which CAs are trusted (verification is always on)
+  timeout_options timeouts;      ///< the bound of every wait
+  pool_options pool;             ///< the keep-alive connection pool
+  rate_limit_options rate_limit; ///< the client-side token bucket
+  retry_options retry;           ///< which failures are retried, and how
+  /// The User-Agent header: "talkory-cpp/0.2.0" (it follows the version). No control characters.
+  std::string user_agent = "talkory-cpp/" TALKORY_VERSION_STRING;
+  bool allow_insecure_http = false; ///< http:// base URLs are refused unless true
   /// Single-flight: a call made while another call of the same endpoint is in flight, both
   /// without call_options overrides (max_age aside), shares that call's request and result
   /// instead of sending its own; each caller keeps its own cancellation. On by default: the
@@ -96,8 +100,8 @@ struct client_options {
   /// error in meta.refresh_error. Never for any other error: a revoked key (401/403) surfaces.
   milliseconds serve_stale_for{0};
   std::size_t max_response_body =
-      1024 * 1024; // bytes; larger responses fail with response_too_large
-  std::size_t max_response_header = 16 * 1024; // bytes of the status line and headers
+      1024 * 1024; ///< bytes; larger responses fail with response_too_large
+  std::size_t max_response_header = 16 * 1024; ///< bytes of the status line and headers
   /// Logging: nothing by default (level off, no sink). See log_options for each message's level.
   log_options log;
   /// Per-call events for metrics and tracing; null (the default) reports none and costs nothing.
@@ -112,13 +116,14 @@ struct client_options {
 };
 
 /// Per-call overrides; an empty field keeps the client's value.
-/// Each set duration but max_age must be positive (otherwise the call fails with errc::invalid_options).
+/// Each set duration but max_age must be positive (otherwise the call fails with
+/// errc::invalid_options).
 struct call_options {
-  std::optional<milliseconds> timeout;           // overrides timeouts.total
-  std::optional<milliseconds> attempt_timeout;   // overrides timeouts.attempt
-  std::optional<milliseconds> connect_timeout;   // overrides timeouts.connect
-  std::optional<milliseconds> handshake_timeout; // overrides timeouts.handshake
-  std::optional<int> max_retries;                // overrides retry.max_retries (>= 0)
+  std::optional<milliseconds> timeout;           ///< overrides timeouts.total
+  std::optional<milliseconds> attempt_timeout;   ///< overrides timeouts.attempt
+  std::optional<milliseconds> connect_timeout;   ///< overrides timeouts.connect
+  std::optional<milliseconds> handshake_timeout; ///< overrides timeouts.handshake
+  std::optional<int> max_retries;                ///< overrides retry.max_retries (>= 0)
   /// The oldest cached report this call accepts (>= 0; 0 = never from the cache, always a
   /// request). It can only shorten client_options::cache_ttl, never extend it. Unlike the
   /// fields above it does not stop the call from sharing a request already in flight, which
