@@ -1,10 +1,12 @@
 // The observer's events and the log lines of real calls against the mock server: the exact
 // sequence of a call with one retry, shared and waiting calls, retirement reasons, levels, and
 // that neither the key nor a control character reaches a log line.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <talkory/observability.hpp>
@@ -291,6 +293,53 @@ BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
   BOOST_TEST((finished[0].error == errc::cancelled));
   BOOST_TEST(finished[1].call_id == 1u);
   BOOST_TEST((finished[1].error == errc::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(calls_on_four_threads_each_report_one_start_and_one_finish) {
+  // The observer and the sink are called from every thread running the context (TSan watches).
+  testing::mock_server server(test::generous_server());
+  auto observer = std::make_shared<recording_observer>();
+  std::mutex log_mutex;
+  std::size_t log_lines = 0;
+  auto o = test::uncoalesced(test::unthrottled(server));
+  o.observer = observer;
+  o.log = {log_level::trace, [&](log_level, std::string_view) {
+             std::lock_guard lock(log_mutex);
+             ++log_lines;
+           }};
+  constexpr std::size_t calls = 24;
+  asio::io_context ioc;
+  client c(ioc.get_executor(), o);
+  std::atomic<std::size_t> done{0}, failed{0}; // Boost.Test is checked after the threads end
+  for (std::size_t i = 0; i < calls; ++i)
+    c.async_health([&](result<health_report> r) {
+      failed += r ? 0 : 1;
+      ++done;
+    });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] { ioc.run_for(20s); });
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST_REQUIRE(done == calls);
+  BOOST_TEST(failed == 0u);
+  const auto all = observer->snapshot();
+  std::vector<int> started(calls + 1), finished(calls + 1);
+  for (const auto& e : all) {
+    if (e.call_id == 0) { // only a connection retired outside any call
+      BOOST_TEST((e.kind == event_kind::connection_retired));
+      continue;
+    }
+    BOOST_TEST_REQUIRE(e.call_id <= calls);
+    started[e.call_id] += e.kind == event_kind::call_started;
+    finished[e.call_id] += e.kind == event_kind::call_finished;
+  }
+  for (std::size_t id = 1; id <= calls; ++id) {
+    BOOST_TEST(started[id] == 1, "call " << id);
+    BOOST_TEST(finished[id] == 1, "call " << id);
+  }
+  std::lock_guard lock(log_mutex);
+  BOOST_TEST(log_lines == all.size()); // at trace, one line per event
 }
 
 BOOST_AUTO_TEST_CASE(no_log_line_at_trace_carries_the_key_or_a_control_character) {
