@@ -66,18 +66,27 @@ std::vector<call_event> of_kind(const std::vector<call_event>& all, event_kind k
   return out;
 }
 
+/// A mock server, an io_context, and an observer recording every event of the clients given
+/// observe()'d options.
+struct observed {
+  testing::mock_server server{test::generous_server()};
+  std::shared_ptr<recording_observer> observer = std::make_shared<recording_observer>();
+  asio::io_context ioc;
+
+  client_options observe(client_options o) const {
+    o.observer = observer;
+    return o;
+  }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(call_events_tests)
 
-BOOST_AUTO_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order, observed) {
   server.script(503, busy_body); // then the normal answer, on the same keep-alive connection
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
+  auto o = observe(test::options_for(server));
   std::vector<call_event> at_completion;
-  asio::io_context ioc;
   {
     auto c = fixed_jitter_client(ioc, o);
     c.async_health([&](result<health_report> r) {
@@ -131,12 +140,8 @@ BOOST_AUTO_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order) {
   BOOST_TEST(after[9].connection_id == e[2].connection_id);
 }
 
-BOOST_AUTO_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+BOOST_FIXTURE_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared, observed) {
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   const auto results = test::concurrent_calls(ioc, c, 2);
   BOOST_TEST_REQUIRE(c.stats().coalesced_calls == 1u);
@@ -149,13 +154,9 @@ BOOST_AUTO_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared) {
   BOOST_TEST(of_kind(observer->snapshot(), event_kind::attempt_started).size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
+BOOST_FIXTURE_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish, observed) {
+  auto o = observe(test::options_for(server));
   o.cache_ttl = 60s;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value()); // from the cache
@@ -175,17 +176,13 @@ BOOST_AUTO_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish)
   BOOST_TEST((finished[2].error == errc::invalid_options));
 }
 
-BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_attempt) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_attempt, observed) {
   testing::scripted_response slow;
   slow.body = one_provider;
   slow.delay = 50ms;
   server.script(slow);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::uncoalesced(test::options_for(server));
+  auto o = observe(test::uncoalesced(test::options_for(server)));
   o.pool.max_connections = 1;
-  o.observer = observer;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   for (const auto& r : test::concurrent_calls(ioc, c, 2))
     BOOST_TEST(r.has_value(), test::why(r));
@@ -205,15 +202,11 @@ BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_att
   BOOST_TEST((second == expected));
 }
 
-BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::uncoalesced(test::options_for(server));
+BOOST_FIXTURE_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long, observed) {
+  auto o = observe(test::uncoalesced(test::options_for(server)));
   o.rate_limit.burst = 1;
   o.rate_limit.requests_per_window = 1;
   o.rate_limit.window = 60ms;
-  o.observer = observer;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   for (const auto& r : test::concurrent_calls(ioc, c, 2))
     BOOST_TEST(r.has_value(), test::why(r));
@@ -224,16 +217,12 @@ BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long) {
   BOOST_TEST(c.stats().rate_limit_waits == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason, observed) {
   testing::scripted_response closing;
   closing.body = one_provider;
   closing.close_connection = true;
   server.script(closing);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
   const auto retired = of_kind(observer->snapshot(), event_kind::connection_retired);
@@ -242,17 +231,13 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason)
   BOOST_TEST(retired[0].call_id == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
+BOOST_FIXTURE_TEST_CASE(observed_calls_are_cancelled_like_any_other, observed) {
   // An observed flight keeps each caller's handler inside an observed_subscriber: the caller's
   // cancellation slot must still reach the flight through it.
-  testing::mock_server server(test::generous_server());
   testing::scripted_response silent;
   silent.inject = testing::fault::no_response;
   server.script(silent);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   test::cancellable_call owner, follower;
   owner.start(c);
@@ -278,20 +263,16 @@ BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
   BOOST_TEST((finished[1].error == errc::cancelled));
 }
 
-BOOST_AUTO_TEST_CASE(calls_on_four_threads_each_report_one_start_and_one_finish) {
+BOOST_FIXTURE_TEST_CASE(calls_on_four_threads_each_report_one_start_and_one_finish, observed) {
   // The observer and the sink are called from every thread running the context (TSan watches).
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
   std::mutex log_mutex;
   std::size_t log_lines = 0;
-  auto o = test::uncoalesced(test::unthrottled(server));
-  o.observer = observer;
+  auto o = observe(test::uncoalesced(test::unthrottled(server)));
   o.log = {log_level::trace, [&](log_level, std::string_view) {
              std::lock_guard lock(log_mutex);
              ++log_lines;
            }};
   constexpr std::size_t calls = 24;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   std::atomic<std::size_t> done{0}, failed{0}; // Boost.Test is checked after the threads end
   for (std::size_t i = 0; i < calls; ++i)
