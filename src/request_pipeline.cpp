@@ -171,9 +171,9 @@ request_pipeline::exchange_on(pool_lease lease, const http_request& request, boo
   const auto& options = *p_.options;
   for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
-    if (reused)
+    if (reused) {
       trace.connection_reused(lease.get()->id());
-    if (!reused) {
+    } else {
       auto opened = co_await open_connection(deadline, limits.timeouts, trace);
       if (!opened)
         co_return std::unexpected(std::move(opened.error())); // the lease frees the slot

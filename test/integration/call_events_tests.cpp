@@ -1,18 +1,18 @@
-// The observer's events and the log lines of real calls against the mock server: the exact
-// sequence of a call with one retry, shared and waiting calls, retirement reasons, levels, and
-// that neither the key nor a control character reaches a log line.
+// The observer's events for real calls against the mock server: the exact sequence of a call
+// with one retry, shared, cached, refused, waiting and cancelled calls, retirement reasons, four
+// threads, and an observer that throws. The log lines are log_line_tests.cpp's.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <talkory/observability.hpp>
 
 #include "client_impl.hpp"
 #include "fixture.hpp"
-#include "support/terminal_safe.hpp"
-#include "text.hpp"
 
 namespace asio = boost::asio;
 using namespace talkory;
@@ -31,21 +31,6 @@ struct recording_observer : call_observer {
   }
   mutable std::mutex mutex;
   std::vector<call_event> events;
-};
-
-struct log_record {
-  log_level level;
-  std::string text;
-};
-
-/// Collects a client's log lines (the client runs on one thread here).
-struct log_capture {
-  std::vector<log_record> lines;
-  log_options at(log_level level) {
-    return {level, [this](log_level l, std::string_view text) {
-              lines.push_back({l, std::string(text)});
-            }};
-  }
 };
 
 const std::string one_provider =
@@ -81,18 +66,27 @@ std::vector<call_event> of_kind(const std::vector<call_event>& all, event_kind k
   return out;
 }
 
+/// A mock server, an io_context, and an observer recording every event of the clients given
+/// observe()'d options.
+struct observed {
+  testing::mock_server server{test::generous_server()};
+  std::shared_ptr<recording_observer> observer = std::make_shared<recording_observer>();
+  asio::io_context ioc;
+
+  client_options observe(client_options o) const {
+    o.observer = observer;
+    return o;
+  }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(call_events_tests)
 
-BOOST_AUTO_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order, observed) {
   server.script(503, busy_body); // then the normal answer, on the same keep-alive connection
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
+  auto o = observe(test::options_for(server));
   std::vector<call_event> at_completion;
-  asio::io_context ioc;
   {
     auto c = fixed_jitter_client(ioc, o);
     c.async_health([&](result<health_report> r) {
@@ -146,12 +140,8 @@ BOOST_AUTO_TEST_CASE(a_call_with_one_retry_reports_each_step_in_order) {
   BOOST_TEST(after[9].connection_id == e[2].connection_id);
 }
 
-BOOST_AUTO_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+BOOST_FIXTURE_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared, observed) {
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   const auto results = test::concurrent_calls(ioc, c, 2);
   BOOST_TEST_REQUIRE(c.stats().coalesced_calls == 1u);
@@ -164,13 +154,9 @@ BOOST_AUTO_TEST_CASE(a_call_sharing_a_request_reports_whose_request_it_shared) {
   BOOST_TEST(of_kind(observer->snapshot(), event_kind::attempt_started).size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
+BOOST_FIXTURE_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish, observed) {
+  auto o = observe(test::options_for(server));
   o.cache_ttl = 60s;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value()); // from the cache
@@ -190,17 +176,13 @@ BOOST_AUTO_TEST_CASE(a_cached_answer_and_a_refused_call_report_start_and_finish)
   BOOST_TEST((finished[2].error == errc::invalid_options));
 }
 
-BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_attempt) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_attempt, observed) {
   testing::scripted_response slow;
   slow.body = one_provider;
   slow.delay = 50ms;
   server.script(slow);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::uncoalesced(test::options_for(server));
+  auto o = observe(test::uncoalesced(test::options_for(server)));
   o.pool.max_connections = 1;
-  o.observer = observer;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   for (const auto& r : test::concurrent_calls(ioc, c, 2))
     BOOST_TEST(r.has_value(), test::why(r));
@@ -220,15 +202,11 @@ BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_pool_reports_the_wait_before_its_att
   BOOST_TEST((second == expected));
 }
 
-BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long) {
-  testing::mock_server server(test::generous_server());
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::uncoalesced(test::options_for(server));
+BOOST_FIXTURE_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long, observed) {
+  auto o = observe(test::uncoalesced(test::options_for(server)));
   o.rate_limit.burst = 1;
   o.rate_limit.requests_per_window = 1;
   o.rate_limit.window = 60ms;
-  o.observer = observer;
-  asio::io_context ioc;
   client c(ioc.get_executor(), o);
   for (const auto& r : test::concurrent_calls(ioc, c, 2))
     BOOST_TEST(r.has_value(), test::why(r));
@@ -239,16 +217,12 @@ BOOST_AUTO_TEST_CASE(a_call_waiting_for_the_limiter_reports_how_long) {
   BOOST_TEST(c.stats().rate_limit_waits == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason) {
-  testing::mock_server server(test::generous_server());
+BOOST_FIXTURE_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason, observed) {
   testing::scripted_response closing;
   closing.body = one_provider;
   closing.close_connection = true;
   server.script(closing);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
   const auto retired = of_kind(observer->snapshot(), event_kind::connection_retired);
@@ -257,17 +231,13 @@ BOOST_AUTO_TEST_CASE(a_connection_the_server_closes_is_retired_with_that_reason)
   BOOST_TEST(retired[0].call_id == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
+BOOST_FIXTURE_TEST_CASE(observed_calls_are_cancelled_like_any_other, observed) {
   // An observed flight keeps each caller's handler inside an observed_subscriber: the caller's
   // cancellation slot must still reach the flight through it.
-  testing::mock_server server(test::generous_server());
   testing::scripted_response silent;
   silent.inject = testing::fault::no_response;
   server.script(silent);
-  auto observer = std::make_shared<recording_observer>();
-  auto o = test::options_for(server);
-  o.observer = observer;
-  asio::io_context ioc;
+  auto o = observe(test::options_for(server));
   client c(ioc.get_executor(), o);
   test::cancellable_call owner, follower;
   owner.start(c);
@@ -293,79 +263,47 @@ BOOST_AUTO_TEST_CASE(observed_calls_are_cancelled_like_any_other) {
   BOOST_TEST((finished[1].error == errc::cancelled));
 }
 
-BOOST_AUTO_TEST_CASE(no_log_line_at_trace_carries_the_key_or_a_control_character) {
-  const std::string key = "tk_live_SECRETSENTINEL0000000000000000";
-  auto server_options = test::generous_server();
-  server_options.keys.push_back({key});
-  testing::mock_server server(server_options);
-  // A proxy echoing the request: the key in the body, as a bearer token and in headers, among
-  // line breaks, an ANSI escape, a C1 CSI and a bidi override in the message (JSON escapes).
-  const auto echo = [&key](std::string code, int status) {
-    return R"({"error":{"code":")" + code + R"(","message":"echo: Authorization: Bearer )" + key +
-           R"(\r\n\u001b[31m\u009b2J\u202e )" + key + R"(","status":)" + std::to_string(status) +
-           R"(,"requestId":")" + key + R"("}})";
-  };
-  server.script(503, echo("service_unavailable", 503),
-                {{"X-Request-Id", key}, {"X-Echo", "Bearer " + key}});
-  server.script(401, echo("invalid_api_key", 401), {{"X-Request-Id", "req_" + key}});
-  log_capture log;
-  auto o = test::options_for(server);
-  o.api_key = key;
-  o.log = log.at(log_level::trace);
-  asio::io_context ioc;
+BOOST_FIXTURE_TEST_CASE(calls_on_four_threads_each_report_one_start_and_one_finish, observed) {
+  // The observer and the sink are called from every thread running the context (TSan watches).
+  std::mutex log_mutex;
+  std::size_t log_lines = 0;
+  auto o = observe(test::uncoalesced(test::unthrottled(server)));
+  o.log = {log_level::trace, [&](log_level, std::string_view) {
+             std::lock_guard lock(log_mutex);
+             ++log_lines;
+           }};
+  constexpr std::size_t calls = 24;
   client c(ioc.get_executor(), o);
-  const auto r = test::one_call(ioc, c); // 503, retried, then 401: not retried
-  BOOST_TEST_REQUIRE(!r.has_value());
-  BOOST_TEST((r.error().code == errc::invalid_api_key));
-
-  BOOST_TEST_REQUIRE(log.lines.size() >= 8u);
-  bool redacted = false;
-  for (const auto& line : log.lines) {
-    BOOST_TEST_CONTEXT(line.text) {
-      BOOST_TEST(line.text.find(key) == std::string::npos);
-      BOOST_TEST(line.text.find("SECRETSENTINEL") == std::string::npos);
-      BOOST_TEST(detail::character_count(line.text) <= log_options::max_message_length);
-      test::expect_terminal_safe(line.text);
+  std::atomic<std::size_t> done{0}, failed{0}; // Boost.Test is checked after the threads end
+  for (std::size_t i = 0; i < calls; ++i)
+    c.async_health([&](result<health_report> r) {
+      failed += r ? 0 : 1;
+      ++done;
+    });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] { ioc.run_for(20s); });
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST_REQUIRE(done == calls);
+  BOOST_TEST(failed == 0u);
+  const auto all = observer->snapshot();
+  std::vector<int> started(calls + 1), finished(calls + 1);
+  for (const auto& e : all) {
+    if (e.call_id == 0) { // only a connection retired outside any call
+      BOOST_TEST((e.kind == event_kind::connection_retired));
+      continue;
     }
-    redacted = redacted || line.text.find("Bearer <redacted>") != std::string::npos;
+    BOOST_TEST_REQUIRE(e.call_id <= calls);
+    started[e.call_id] += e.kind == event_kind::call_started;
+    finished[e.call_id] += e.kind == event_kind::call_finished;
   }
-  BOOST_TEST(redacted); // the echoed text did reach the log, scrubbed
-  BOOST_TEST((log.lines.back().level == log_level::error));
-  BOOST_TEST(log.lines.back().text.starts_with("call 1 failed in "), log.lines.back().text);
-}
-
-BOOST_AUTO_TEST_CASE(the_warning_level_logs_only_failed_calls) {
-  testing::mock_server server(test::generous_server());
-  server.script(503, busy_body); // retried: an info line, filtered out
-  log_capture log;
-  auto o = test::options_for(server);
-  o.log = log.at(log_level::warning);
-  asio::io_context ioc;
-  client c(ioc.get_executor(), o);
-  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
-  BOOST_TEST(log.lines.empty());
-
-  server.script(503, busy_body);
-  call_options once;
-  once.max_retries = 0;
-  BOOST_TEST_REQUIRE(!test::one_call(ioc, c, once).has_value());
-  BOOST_TEST_REQUIRE(log.lines.size() == 1u);
-  BOOST_TEST((log.lines[0].level == log_level::warning)); // transient: retrying later may help
-  BOOST_TEST(log.lines[0].text.starts_with("call 2 failed in "), log.lines[0].text);
-  BOOST_TEST(log.lines[0].text.find("service_unavailable (HTTP 503): busy") != std::string::npos,
-             log.lines[0].text);
-}
-
-BOOST_AUTO_TEST_CASE(a_sink_with_the_default_level_is_never_called) {
-  testing::mock_server server(test::generous_server());
-  server.script(503, busy_body);
-  auto o = test::options_for(server);
-  int calls = 0;
-  o.log.sink = [&calls](log_level, std::string_view) { ++calls; };
-  asio::io_context ioc;
-  client c(ioc.get_executor(), o);
-  BOOST_TEST_REQUIRE(test::one_call(ioc, c).has_value());
-  BOOST_TEST(calls == 0);
+  for (std::size_t id = 1; id <= calls; ++id) {
+    BOOST_TEST(started[id] == 1, "call " << id);
+    BOOST_TEST(finished[id] == 1, "call " << id);
+  }
+  std::lock_guard lock(log_mutex);
+  BOOST_TEST(log_lines == all.size()); // at trace, one line per event
 }
 
 BOOST_AUTO_TEST_CASE(an_observer_that_throws_changes_nothing_and_reaches_no_one) {
