@@ -103,6 +103,7 @@ set(TALKORY_INTEGRATION_TEST_SOURCES
     test/integration/fault_matrix_tests.cpp
     test/integration/health_call_tests.cpp
     test/integration/health_watcher_tests.cpp
+    test/integration/log_line_tests.cpp
     test/integration/main.cpp
     test/integration/mock_schedule_tests.cpp
     test/integration/mock_server_tests.cpp
