@@ -7,7 +7,7 @@ target_include_directories(talkory_test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DI
                                                 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_link_libraries(talkory_test_support PUBLIC Threads::Threads
                                            PRIVATE talkory_testing Boost::headers OpenSSL::SSL
-                                                   OpenSSL::Crypto talkory_warnings)
+                                                   OpenSSL::Crypto talkory_test_warnings)
 target_compile_definitions(talkory_test_support PRIVATE BOOST_ASIO_NO_DEPRECATED)
 
 # One executable per kind. The first one built precompiles the tests' heavy headers; the others
@@ -19,7 +19,7 @@ function(talkory_test_executable name)
   # The codec's objects, linked directly, define its symbols: libtalkory's copies are not pulled in.
   target_link_libraries(${name} PRIVATE talkory_codec talkory talkory_testing talkory_test_support
                                         Boost::unit_test_framework Boost::json Boost::url
-                                        OpenSSL::SSL OpenSSL::Crypto talkory_warnings)
+                                        OpenSSL::SSL OpenSSL::Crypto talkory_test_warnings)
   target_compile_definitions(${name} PRIVATE BOOST_TEST_DYN_LINK)
   if(talkory_test_pch_owner)
     target_precompile_headers(${name} REUSE_FROM ${talkory_test_pch_owner})
