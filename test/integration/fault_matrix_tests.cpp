@@ -1079,7 +1079,7 @@ BOOST_AUTO_TEST_CASE(an_endless_chunk_extension_is_bounded) {
   check_wire_cases({fails("endless chunk extension",
                           {read(),
                            send(answer("Transfer-Encoding: chunked\r\n",
-                                       std::string("10;ext=").append(4 * 1024 * 1024, 'a'))),
+                                       "10;ext=" + std::string(4 * 1024 * 1024, 'a'))),
                            fault_step::stall()},
                           errc::response_too_large)});
 }

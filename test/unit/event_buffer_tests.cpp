@@ -209,7 +209,7 @@ BOOST_AUTO_TEST_CASE(never_holds_more_than_its_capacity) {
       if (random() % 3 == 0)
         b.push(error(i));
       else
-        b.push(change(i, {moved(std::string("p").append(std::to_string(random() % 4)), "ok", "error")}));
+        b.push(change(i, {moved("p" + std::to_string(random() % 4), "ok", "error")}));
       BOOST_TEST_REQUIRE(b.size() <= capacity);
     }
   }

@@ -41,8 +41,7 @@ std::vector<chaos_outcome> draws(const chaos_options& options, int n) {
 
 /// The health answer the state gives the demo key, with a fixed seed for its request ids.
 planned_response health(mock_state& state) {
-  const std::string authorization =
-      std::string("Bearer ").append(mock_server_options::demo_key_value);
+  const std::string authorization = std::string("Bearer ") + mock_server_options::demo_key_value;
   return state.respond(
       {.method = "GET", .target = "/v1/health/llm", .authorization = authorization});
 }
