@@ -12,7 +12,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
   target_compile_options(talkory_warnings INTERFACE -Wno-mismatched-new-delete)
 endif()
 
-# Under -fsanitize (the asan and tsan presets, -O1) GCC 12's -Wmaybe-uninitialized misreads
+# Under -fsanitize (the asan and tsan presets) GCC 12's -Wmaybe-uninitialized misreads
 # instrumented code: it flags Asio's own use_future (an empty allocator passed by reference from
 # the object being built). The GCC manual says this warning "may not be able to determine when
 # the code is correct"; it stays on in the release build, where it is meaningful.
