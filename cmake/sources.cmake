@@ -70,6 +70,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/errors_tests.cpp
     test/unit/event_buffer_tests.cpp
     test/unit/health_decoder_tests.cpp
+    test/unit/json_document_tests.cpp
     test/unit/health_diff_tests.cpp
     test/unit/health_tests.cpp
     test/unit/http_dates_tests.cpp

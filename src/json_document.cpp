@@ -89,15 +89,15 @@ json_document parse_json_document(std::string_view text, const json::parse_optio
   json::basic_parser<counting_dom_handler> parser(options, json::storage_ptr(), scratch,
                                                   scratch_size);
   parser.handler().st.reset(std::move(storage));
-  json_document out;
-  out.consumed = parser.write_some(false, text.data(), text.size(), out.ec);
-  if (!out.ec && out.consumed < text.size())
-    out.ec = json::error::extra_data;
-  if (out.ec)
-    return out;
-  out.value = parser.handler().st.release();
-  out.keys_read = parser.handler().keys;
-  return out;
+  error_code ec;
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size())
+    ec = json::error::extra_data;
+  if (ec)
+    return json_document{{}, 0, consumed, ec};
+  // Constructed from the released value, never assigned: assigning a json::value to one with
+  // other storage copies it, node by node, onto the heap.
+  return json_document{parser.handler().st.release(), parser.handler().keys, consumed, {}};
 }
 
 std::size_t keys_held(const json::value& v) noexcept {
