@@ -7,11 +7,14 @@
 # and a call on a fresh connection that resumes its TLS session (talkory-bench --no-reuse; the
 # peer's --no-reuse, CURLOPT_FORBID_REUSE with the sessions shared). talkory runs with the
 # client's default options (--default-options --coalesce: limiter on, retries on, single-flight
-# on). Also talkory-bench's own operator new count per call, natively.
+# on) unless INSTRUCTIONS_TALKORY_OPTIONS says otherwise. Also talkory-bench's own operator new
+# count per call, natively.
 #
 # Usage: bench/instructions.sh
 #   INSTRUCTIONS_CALLS=200       N for the kept-alive case (runs of N and 5N calls)
 #   INSTRUCTIONS_FRESH_CALLS=50  N for the fresh-connection case
+#   INSTRUCTIONS_TALKORY_OPTIONS="--default-options --coalesce"  talkory-bench's option flags;
+#                                empty: the bench's own (limiter off, retries off, no coalescing)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/nginx_fixture.sh
@@ -24,6 +27,7 @@ case "${1:-}" in
 esac
 calls=${INSTRUCTIONS_CALLS:-200}
 fresh_calls=${INSTRUCTIONS_FRESH_CALLS:-50}
+read -r -a talkory_options <<<"${INSTRUCTIONS_TALKORY_OPTIONS---default-options --coalesce}"
 
 bench_ensure_tools nginx curl valgrind
 bench_build
@@ -37,7 +41,7 @@ client_command() {
   [ "$reuse" = reuse ] || flags+=(--no-reuse)
   if [ "$client" = talkory ]; then
     printf '%s\0' "$TALKORY_BENCH_BIN" --base-url "$NGINX_FIXTURE_URL" --ca-file "$NGINX_FIXTURE_CA" \
-      --requests "$n" --concurrency 1 --connections 1 --default-options --coalesce "${flags[@]}" --json
+      --requests "$n" --concurrency 1 --connections 1 "${talkory_options[@]}" "${flags[@]}" --json
   else
     printf '%s\0' "$CURL_PEER_BIN" --base-url "$NGINX_FIXTURE_URL" --ca-file "$NGINX_FIXTURE_CA" \
       --requests "$n" --concurrency 1 "${flags[@]}" --json
@@ -85,7 +89,7 @@ operator_new() {
   [ "$reuse" = reuse ] || flags+=(--no-reuse)
   json="$("${CLIENT_CPU[@]}" "$TALKORY_BENCH_BIN" --base-url "$NGINX_FIXTURE_URL" \
     --ca-file "$NGINX_FIXTURE_CA" --requests 2000 --warmup 100 --concurrency 1 --connections 1 \
-    --default-options --coalesce "${flags[@]}" --json)"
+    "${talkory_options[@]}" "${flags[@]}" --json)"
   printf '%.1f %.0f\n' "$(json_field allocations_per_request "$json")" \
     "$(json_field bytes_allocated_per_request "$json")"
 }
@@ -128,5 +132,5 @@ for reuse in reuse fresh; do
 done
 echo
 echo "talkory-bench --base-url URL --ca-file CA --requests N --concurrency 1 --connections 1" \
-  "--default-options --coalesce [--no-reuse] --json"
+  "${talkory_options[*]:+${talkory_options[*]} }[--no-reuse] --json"
 echo "talkory-curl-peer --base-url URL --ca-file CA --requests N --concurrency 1 [--no-reuse] --json"

@@ -8,9 +8,9 @@
 # Usage: bench/side_by_side.sh [--quick]
 #   --quick                    one round of short runs: a smoke run, not figures
 #   SIDE_BY_SIDE_ROUNDS=3      rounds (each runs every client at every C once)
-#   SIDE_BY_SIDE_REQUESTS=40000  measured requests per run of talkory-bench and of the peer
+#   SIDE_BY_SIDE_REQUESTS=30000  measured requests per run of talkory-bench and of the peer
 #   SIDE_BY_SIDE_WARMUP=2000   requests before those, not measured
-#   SIDE_BY_SIDE_SECONDS=4     length of each wrk run
+#   SIDE_BY_SIDE_SECONDS=3     length of each wrk run
 #   SIDE_BY_SIDE_CONCURRENCY="1 8 32"
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,8 +30,8 @@ if [ "$quick" -eq 1 ]; then
   rounds=${SIDE_BY_SIDE_ROUNDS:-1} requests=${SIDE_BY_SIDE_REQUESTS:-2000}
   warmup=${SIDE_BY_SIDE_WARMUP:-100} seconds=${SIDE_BY_SIDE_SECONDS:-1}
 else
-  rounds=${SIDE_BY_SIDE_ROUNDS:-3} requests=${SIDE_BY_SIDE_REQUESTS:-40000}
-  warmup=${SIDE_BY_SIDE_WARMUP:-2000} seconds=${SIDE_BY_SIDE_SECONDS:-4}
+  rounds=${SIDE_BY_SIDE_ROUNDS:-3} requests=${SIDE_BY_SIDE_REQUESTS:-30000}
+  warmup=${SIDE_BY_SIDE_WARMUP:-2000} seconds=${SIDE_BY_SIDE_SECONDS:-3}
 fi
 read -r -a concurrencies <<<"${SIDE_BY_SIDE_CONCURRENCY:-1 8 32}"
 
