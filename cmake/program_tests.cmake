@@ -71,7 +71,9 @@ add_executable(program_tests test/programs/main.cpp test/programs/watch_cli_test
                              test/programs/health_cli_tests.cpp)
 target_include_directories(program_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/test)
 # talkory_testing: the hostile-output and CLI tests script an in-process mock server's answers.
-target_link_libraries(program_tests PRIVATE talkory_testing Boost::unit_test_framework Boost::json
+# talkory_test_support: the raw-bytes fault server (a peer that ignores close_notify).
+target_link_libraries(program_tests PRIVATE talkory_testing talkory_test_support
+                                            Boost::unit_test_framework Boost::json
                                             Boost::headers Threads::Threads talkory_test_warnings)
 target_compile_definitions(program_tests PRIVATE BOOST_TEST_DYN_LINK)
 add_dependencies(program_tests talkory-health talkory-mock-server talkory-example-coroutine
