@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <expected>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -22,6 +23,7 @@
 #include <talkory.hpp>
 #include <talkory/testing/mock_server.hpp>
 
+#include "allocation_counter.hpp"
 #include "cli_support.hpp"
 
 namespace asio = boost::asio;
@@ -35,10 +37,12 @@ constexpr std::string_view program = "talkory-bench";
 
 constexpr std::string_view usage_text =
     R"(usage: talkory-bench [--base-url URL [--ca-file PATH]] [--requests N] [--concurrency C]
-                     [--connections K] [--no-reuse] [--json]
+                     [--connections K] [--warmup W] [--no-reuse] [--default-options]
+                     [--coalesce] [--json]
 
 Issues N health() calls from C concurrent coroutines through one talkory::client and reports
-throughput, latency percentiles, TLS handshakes, connection reuse, CPU time and peak memory.
+throughput, latency percentiles, TLS handshakes, connection reuse, CPU time, operator new calls
+and peak memory.
 
   --base-url URL      server to measure (API key from TALKORY_API_KEY); default: an embedded
                       mock server on 127.0.0.1 that does not throttle
@@ -46,18 +50,28 @@ throughput, latency percentiles, TLS handshakes, connection reuse, CPU time and 
   --requests N        calls to make in total (default: 2000)
   --concurrency C     coroutines calling at once (default: 8)
   --connections K     pool size, pool_options::max_connections (default: 4)
+  --warmup W          calls made first, with the same concurrency, and left out of every
+                      figure but the client's own counters (default: 0)
   --no-reuse          a fresh connection (and TLS handshake) for every request
+  --default-options   the client's default rate limiter (on, with its bucket out of reach so
+                      that it never waits) and retries (on), instead of none
+  --coalesce          single-flight on (the client's default): concurrent calls may then
+                      share one request
   --json              print the results as one JSON object on stdout
   -h, --help          print this help and exit
 
-The client-side rate limiter is disabled and retries are off, so every failure is counted.
+Unless --default-options is given, the client-side rate limiter is disabled and retries are
+off, so every failure is counted; unless --coalesce is given, every call is its own request.
 Exit status: 0 the run completed, 2 no call succeeded or the bench could not start, 64 usage.
 )";
 
 constexpr cli::flag_spec flag_specs[] = {
-    {"--base-url", true},    {"--ca-file", true},     {"--requests", true},
-    {"--concurrency", true}, {"--connections", true}, {"--no-reuse", false},
-    {"--json", false},       {"--help", false},       {"-h", false},
+    {"--base-url", true},    {"--ca-file", true},
+    {"--requests", true},    {"--concurrency", true},
+    {"--connections", true}, {"--warmup", true},
+    {"--no-reuse", false},   {"--default-options", false},
+    {"--coalesce", false},   {"--json", false},
+    {"--help", false},       {"-h", false},
 };
 
 struct arguments {
@@ -66,7 +80,10 @@ struct arguments {
   std::size_t requests = 2000;
   std::size_t concurrency = 8;
   std::size_t connections = 4;
+  std::size_t warmup = 0;
   bool reuse = true;
+  bool default_options = false;
+  bool coalesce = false;
   bool json = false;
   bool help = false;
 };
@@ -99,8 +116,21 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       error = count(args.concurrency, 10'000);
     } else if (name == "--connections") {
       error = count(args.connections, 10'000);
+    } else if (name == "--warmup") {
+      const auto n =
+          *value == "0" ? std::optional<std::size_t>(0) : cli::parse_count(*value, 100'000'000);
+      if (n) {
+        args.warmup = *n;
+      } else {
+        error =
+            "--warmup needs a whole number from 0 to 100000000, not '" + std::string(*value) + "'";
+      }
     } else if (name == "--no-reuse") {
       args.reuse = false;
+    } else if (name == "--default-options") {
+      args.default_options = true;
+    } else if (name == "--coalesce") {
+      args.coalesce = true;
     } else if (name == "--json") {
       args.json = true;
     } else {
@@ -144,9 +174,11 @@ long peak_rss_kb() {
 }
 
 // Everything the workers share. They all run on the one thread of the io_context: no locks.
+// A run is a warm-up phase (not recorded) and then the measured one, each a set of workers.
 struct run_state {
-  std::size_t total = 0;
-  std::size_t issued = 0;
+  std::size_t total = 0;  // calls of the current phase
+  std::size_t issued = 0; // ... started so far
+  bool measured = false;  // the current phase is the measured one
   std::size_t errors = 0;
   std::vector<std::int64_t> latencies_us;
   std::optional<talkory::api_error> first_error;
@@ -157,6 +189,9 @@ asio::awaitable<void> worker(talkory::client& client, run_state& state) {
     ++state.issued;
     const auto start = steady::now();
     const auto result = co_await client.health();
+    if (!state.measured) {
+      continue;
+    }
     state.latencies_us.push_back(
         std::chrono::duration_cast<microseconds>(steady::now() - start).count());
     if (!result) {
@@ -186,11 +221,17 @@ struct target {
 
 struct measurements {
   std::string_view rate_limiter; // "enabled" or "disabled", as the client's options say
-  bool coalescing = false;        // the client's coalesce_concurrent_calls
+  int max_retries = 0;           // the client's retry.max_retries
+  bool coalescing = false;       // the client's coalesce_concurrent_calls
   double seconds = 0;
   cpu_times cpu;
+  talkory::bench::allocation_totals allocations; // operator new over the measured calls
   talkory::client_stats stats;
 };
+
+double per_call(std::uint64_t total, std::size_t calls) {
+  return calls == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(calls);
+}
 
 void print_text(const arguments& args, const run_state& state, const measurements& m,
                 const std::vector<std::int64_t>& sorted, const target& where) {
@@ -202,10 +243,18 @@ void print_text(const arguments& args, const run_state& state, const measurement
   std::cout << std::fixed << std::setprecision(1);
   std::cout << "talkory-bench: " << state.issued << " calls, concurrency " << args.concurrency
             << ", up to " << args.connections << " connections, reuse "
-            << (args.reuse ? "on" : "off") << '\n';
+            << (args.reuse ? "on" : "off") << ", warm-up " << args.warmup << " calls\n";
   std::cout << "server:               " << where.kind << ' ' << where.url << '\n';
   std::cout << "client rate limiter:  " << m.rate_limiter
-            << " (the bench measures the client, not the API's quota); retries: off\n";
+            << (m.rate_limiter == "enabled" ? " (its bucket out of reach: it never waits)"
+                                            : " (the bench measures the client, not the API's "
+                                              "quota)")
+            << "; retries: ";
+  if (m.max_retries == 0) {
+    std::cout << "off\n";
+  } else {
+    std::cout << "up to " << m.max_retries << '\n';
+  }
   std::cout << "coalescing:           " << (m.coalescing ? "on" : "off")
             << " (single-flight; off: every call is its own request)\n";
   std::cout << "errors:               " << state.errors << '\n';
@@ -223,6 +272,9 @@ void print_text(const arguments& args, const run_state& state, const measurement
   std::cout << "cpu per call:         " << static_cast<double>(m.cpu.process.count()) / calls
             << " us (process), " << static_cast<double>(m.cpu.thread.count()) / calls
             << " us (client thread)\n";
+  std::cout << "operator new per call: " << per_call(m.allocations.count, state.issued) << " ("
+            << per_call(m.allocations.bytes, state.issued) << " bytes)"
+            << (where.kind == "embedded" ? ", the embedded server's included\n" : "\n");
   std::cout << "peak rss:             " << peak_rss_kb() << " kB\n";
 }
 
@@ -236,6 +288,7 @@ void print_json(const arguments& args, const run_state& state, const measurement
   out["connections"] = args.connections;
   out["reuse"] = args.reuse;
   out["errors"] = state.errors;
+  out["warmup"] = args.warmup;
   out["seconds"] = m.seconds;
   out["requests_per_second"] = calls / m.seconds;
   out["latency_us"] = {{"p50", percentile(sorted, 50)},
@@ -251,8 +304,12 @@ void print_json(const arguments& args, const run_state& state, const measurement
                       : static_cast<double>(s.requests_on_reused) / static_cast<double>(s.requests);
   out["cpu_us_per_request"] = static_cast<double>(m.cpu.process.count()) / calls;
   out["client_thread_cpu_us_per_request"] = static_cast<double>(m.cpu.thread.count()) / calls;
+  // Every thread's operator new calls: with the embedded server, its thread's too.
+  out["allocations_per_request"] = per_call(m.allocations.count, state.issued);
+  out["bytes_allocated_per_request"] = per_call(m.allocations.bytes, state.issued);
   out["peak_rss_kb"] = peak_rss_kb();
   out["rate_limiter"] = m.rate_limiter;
+  out["max_retries"] = m.max_retries;
   out["coalescing"] = m.coalescing; // from the options: false, every call is its own request
   out["server"] = where.kind;
   out["stats"] = cli::stats_to_json(s);
@@ -293,11 +350,20 @@ int run(int argc, char** argv) {
     options.tls.ca_pem = server->ca_pem();
     where = {"embedded", options.base_url};
   }
-  options.rate_limit.enabled = false;
-  options.retry.max_retries = 0;
+  if (args->default_options) {
+    // The client's defaults, limiter on and retries on, but the bucket out of reach: at the
+    // default 30 calls a minute the bench would measure the limiter's waits. A window of one
+    // second keeps the limiter's record of the tokens taken short.
+    options.rate_limit.requests_per_window = 1'000'000'000;
+    options.rate_limit.burst = talkory::rate_limit_options::max_burst;
+    options.rate_limit.window = std::chrono::seconds(1);
+  } else {
+    options.rate_limit.enabled = false;
+    options.retry.max_retries = 0;
+  }
   // Single-flight (on by default) would answer concurrent calls with one request: the bench
-  // measures requests, so every call must be its own.
-  options.coalesce_concurrent_calls = false;
+  // measures requests, so every call is its own unless --coalesce asks for the default.
+  options.coalesce_concurrent_calls = args->coalesce;
   options.pool.max_connections = args->connections;
   options.pool.reuse = args->reuse;
   if (const auto invalid = options.validate()) {
@@ -311,32 +377,55 @@ int run(int argc, char** argv) {
   asio::io_context io;
   talkory::client client(io.get_executor(), options);
   run_state state;
-  state.total = args->requests;
   state.latencies_us.reserve(args->requests);
   measurements m;
   m.rate_limiter = options.rate_limit.enabled ? "enabled" : "disabled";
+  m.max_retries = options.retry.max_retries;
   m.coalescing = options.coalesce_concurrent_calls;
   std::exception_ptr failure;
-  std::size_t running = args->concurrency;
+  std::size_t running = 0;
+  cpu_times cpu_start;
+  steady::time_point start;
 
-  const auto cpu_start = cpu_now();
-  const auto start = steady::now();
-  for (std::size_t i = 0; i < args->concurrency; ++i) {
-    asio::co_spawn(io, worker(client, state), [&](std::exception_ptr e) {
-      if (e && !failure) {
-        failure = e;
-      }
-      if (--running > 0) {
-        return;
-      }
-      // Measured before the shutdown so that closing connections is not counted.
-      m.seconds = std::chrono::duration<double>(steady::now() - start).count();
-      const auto cpu_end = cpu_now();
-      m.cpu = {cpu_end.process - cpu_start.process, cpu_end.thread - cpu_start.thread};
-      m.stats = client.stats();
-      client.async_shutdown([] {});
-    });
-  }
+  // Starts C workers on the current phase; the last one to finish the warm-up starts the
+  // measured phase, the last one to finish that ends the run.
+  std::function<void()> start_phase = [&] {
+    state.issued = 0;
+    state.total = state.measured ? args->requests : args->warmup;
+    running = args->concurrency;
+    if (state.measured) {
+      cpu_start = cpu_now();
+      start = steady::now();
+    }
+    for (std::size_t i = 0; i < args->concurrency; ++i) {
+      asio::co_spawn(io, worker(client, state), [&](std::exception_ptr e) {
+        if (e && !failure) {
+          failure = e;
+        }
+        if (--running > 0) {
+          return;
+        }
+        if (!state.measured) {
+          state.measured = true;
+          return start_phase();
+        }
+        // Measured before the shutdown so that closing connections is not counted.
+        m.allocations = talkory::bench::stop_counting_allocations();
+        m.seconds = std::chrono::duration<double>(steady::now() - start).count();
+        const auto cpu_end = cpu_now();
+        m.cpu = {cpu_end.process - cpu_start.process, cpu_end.thread - cpu_start.thread};
+        m.stats = client.stats();
+        client.async_shutdown([] {});
+      });
+    }
+    // After the spawns (the bench's own coroutine frames) and before any call has started: the
+    // workers run only once this returns to the io_context.
+    if (state.measured) {
+      talkory::bench::start_counting_allocations();
+    }
+  };
+  state.measured = args->warmup == 0;
+  start_phase();
   io.run();
   if (failure) {
     std::rethrow_exception(failure);

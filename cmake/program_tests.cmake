@@ -71,7 +71,9 @@ add_executable(program_tests test/programs/main.cpp test/programs/watch_cli_test
                              test/programs/health_cli_tests.cpp)
 target_include_directories(program_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/test)
 # talkory_testing: the hostile-output and CLI tests script an in-process mock server's answers.
-target_link_libraries(program_tests PRIVATE talkory_testing Boost::unit_test_framework Boost::json
+# talkory_test_support: the raw-bytes fault server (a peer that ignores close_notify).
+target_link_libraries(program_tests PRIVATE talkory_testing talkory_test_support
+                                            Boost::unit_test_framework Boost::json
                                             Boost::headers Threads::Threads talkory_test_warnings)
 target_compile_definitions(program_tests PRIVATE BOOST_TEST_DYN_LINK)
 add_dependencies(program_tests talkory-health talkory-mock-server talkory-example-coroutine
@@ -115,3 +117,39 @@ talkory_cli_test(bench_json_coalescing_off 0 "\"http_requests\":20,.*\"coalescin
                  --concurrency 4 --json)
 talkory_cli_test(bench_bad_count 64 "--requests needs a whole number" "" ${cli_bench} --requests 0)
 talkory_cli_test(bench_ca_without_url 64 "--ca-file needs --base-url" "" ${cli_bench} --ca-file x)
+
+# The bench's measuring tools (label bench: ctest -L bench). talkory-bench's operator new counter
+# must be switched on over the measured calls; the libcurl peer, when built, runs against
+# talkory-mock-server on 127.0.0.1.
+talkory_cli_test(bench_allocations_json 0
+                 "\"allocations_per_request\":([1-9]|0\\.[0-9]*[1-9]).*,\"bytes_allocated_per_request\":[1-9]"
+                 "" ${cli_bench} --requests 50 --json)
+talkory_cli_test(bench_allocations_text 0 "operator new per call: [1-9][0-9.]* \\([1-9][0-9.]* bytes\\)" ""
+                 ${cli_bench} --requests 50)
+talkory_cli_test(bench_warmup 0 "\"requests\":20,.*\"warmup\":10,.*\"http_requests\":30," ""
+                 ${cli_bench} --requests 20 --warmup 10 --concurrency 2 --json)
+talkory_cli_test(bench_bad_warmup 64 "--warmup needs a whole number from 0" "" ${cli_bench}
+                 --warmup -1)
+talkory_cli_test(bench_default_options 0
+                 "\"errors\":0,.*\"rate_limiter\":\"enabled\",\"max_retries\":2,\"coalescing\":false" ""
+                 ${cli_bench} --requests 50 --concurrency 2 --default-options --json)
+talkory_cli_test(bench_coalesce 0 "\"coalescing\":true" "" ${cli_bench} --requests 20
+                 --default-options --coalesce --json)
+get_property(talkory_bench_tests DIRECTORY PROPERTY TESTS)
+list(FILTER talkory_bench_tests INCLUDE REGEX "^cli\\.bench_")
+if(TARGET talkory-curl-peer)
+  add_test(NAME bench.curl_peer_smoke
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/peer_smoke_test.sh
+                   $<TARGET_FILE:talkory-mock-server> $<TARGET_FILE:talkory-curl-peer>)
+  talkory_cli_test(bench_curl_peer_help 0 "^usage: talkory-curl-peer" ""
+                   $<TARGET_FILE:talkory-curl-peer> --help)
+  talkory_cli_test(bench_curl_peer_bad_count 64 "--requests needs a whole number" ""
+                   $<TARGET_FILE:talkory-curl-peer> --base-url https://127.0.0.1:1 --requests 0)
+  talkory_cli_test(bench_curl_peer_refused 2 "requests failed" "" env
+                   TALKORY_API_KEY=tk_live_demo0000000000000000000000000000
+                   $<TARGET_FILE:talkory-curl-peer> --base-url https://127.0.0.1:1 --requests 3)
+  list(APPEND talkory_bench_tests bench.curl_peer_smoke cli.bench_curl_peer_help
+       cli.bench_curl_peer_bad_count cli.bench_curl_peer_refused)
+  set_tests_properties(bench.curl_peer_smoke PROPERTIES TIMEOUT 60)
+endif()
+set_property(TEST ${talkory_bench_tests} APPEND PROPERTY LABELS bench)

@@ -8,6 +8,7 @@ set(TALKORY_CODEC_SOURCES
     src/http_dates.cpp
     src/json_fields.cpp
     src/json_duplicate_keys.cpp
+    src/json_document.cpp
     src/http_message.cpp
     src/error_decoder.cpp
     src/health_decoder.cpp
@@ -35,6 +36,7 @@ set(TALKORY_LIBRARY_SOURCES
     src/prometheus.cpp
     src/poll_schedule.cpp
     src/rate_limiter.cpp
+    src/request_bytes.cpp
     src/request_pipeline.cpp
     src/retry_policy.cpp
     src/tls_context.cpp
@@ -68,6 +70,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/errors_tests.cpp
     test/unit/event_buffer_tests.cpp
     test/unit/health_decoder_tests.cpp
+    test/unit/json_document_tests.cpp
     test/unit/health_diff_tests.cpp
     test/unit/health_tests.cpp
     test/unit/http_dates_tests.cpp

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <optional>
 #include <string>
 
@@ -51,8 +52,9 @@ public:
   boost::asio::awaitable<result<void>> open(const origin& o, const timeout_options& timeouts,
                                             clock::time_point deadline, tls_session resume);
 
-  /// Writes `request` and reads the whole response within `deadline`.
-  boost::asio::awaitable<exchange_outcome> exchange(const http_request& request,
+  /// Writes `request` (its wire bytes, see serialize_request) and reads the whole response
+  /// within `deadline`.
+  boost::asio::awaitable<exchange_outcome> exchange(std::string_view request,
                                                     clock::time_point deadline,
                                                     std::size_t max_header, std::size_t max_body);
 

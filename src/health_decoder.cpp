@@ -2,10 +2,13 @@
 // unknown statuses and providers kept, the first problem found named in the error.
 #include "health_decoder.hpp"
 
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <boost/json/monotonic_resource.hpp>
 
 #include "error_decoder.hpp"
 #include "http_dates.hpp"
@@ -32,13 +35,14 @@ Status status_from_word(std::string_view word, std::initializer_list<Status> kno
 }
 
 // Parses the body, or says why it is not JSON at all (with a snippet of it).
-std::optional<boost::json::value> parse_body(std::string_view body, health_failure& failure) {
+std::optional<boost::json::value> parse_body(std::string_view body, health_failure& failure,
+                                             boost::json::storage_ptr storage) {
   if (is_blank(body)) {
     failure.detail = "the body is empty, expected a JSON object";
     return std::nullopt;
   }
   std::string problem;
-  auto value = parse_json(body, problem);
+  auto value = parse_json(body, problem, std::move(storage));
   if (!value) {
     failure.snippet = bounded_snippet(body);
     failure.detail = looks_like_html(body)
@@ -56,15 +60,17 @@ bool decode_providers(const boost::json::object& members, health_report& report,
   report.providers.reserve(members.size());
   for (const auto& member : members) {
     const std::string_view name(member.key().data(), member.key().size());
-    const std::string where = "provider " + quoted(name);
-    if (!member.value().is_object()) {
-      failure.detail = type_mismatch(where, member.value(), "an object");
+    const auto* provider = member.value().if_object();
+    const auto state = provider ? find_string(*provider, "status") : std::nullopt;
+    if (!state) {
+      // Only a failure pays for the message naming the provider.
+      const std::string where = "provider " + quoted(name);
+      if (provider == nullptr)
+        failure.detail = type_mismatch(where, member.value(), "an object");
+      else
+        string_member(*provider, "status", where + ": ", failure.detail);
       return false;
     }
-    const auto state =
-        string_member(member.value().get_object(), "status", where + ": ", failure.detail);
-    if (!state)
-      return false;
     report.providers.push_back(provider_health{
         std::string(name), status_from_word(*state, {provider_status::ok, provider_status::error}),
         std::string(*state)});
@@ -74,7 +80,11 @@ bool decode_providers(const boost::json::object& members, health_report& report,
 
 // Fills `report` from the body, or explains the first thing that is wrong with it.
 bool decode_health_body(std::string_view body, health_report& report, health_failure& failure) {
-  const auto value = parse_body(body, failure);
+  // The DOM lives only while the report is copied out of it: a documented answer fits in this
+  // buffer, so it costs no heap allocation (a bigger one continues on the heap).
+  alignas(std::max_align_t) unsigned char dom_memory[4096];
+  boost::json::monotonic_resource dom_resource(dom_memory, sizeof dom_memory);
+  const auto value = parse_body(body, failure, &dom_resource);
   if (!value)
     return false;
   if (!value->is_object()) {

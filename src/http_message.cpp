@@ -5,7 +5,9 @@
 #include <limits>
 #include <string>
 
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/serializer.hpp>
 
 #include "text.hpp"
 
@@ -37,6 +39,23 @@ http_request make_request(const origin& o, http::verb method, std::string_view p
   // Content-Length for a body (and an empty POST or PUT); nothing for an empty GET.
   request.prepare_payload();
   return request;
+}
+
+std::string serialize_request(const http_request& request) {
+  http::request_serializer<http::string_body> serializer(request);
+  std::string out;
+  boost::system::error_code ec;
+  while (!ec && !serializer.is_done()) {
+    serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      std::size_t n = 0;
+      for (const auto& b : boost::beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      serializer.consume(n);
+    });
+  }
+  return out; // a string body cannot fail to serialize
 }
 
 std::string_view header_value(const http::fields& fields, std::string_view name) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http/fields.hpp>
@@ -26,6 +27,9 @@ using http_response = http::response<http::string_body>;
 http_request make_request(const origin& o, http::verb method, std::string_view path,
                           std::string_view body, std::string_view api_key,
                           std::string_view user_agent);
+
+/// The bytes of `request` on the wire, as Beast's serializer writes them.
+std::string serialize_request(const http_request& request);
 
 /// The value of the header `name` (case-insensitive), or "" when there is none.
 std::string_view header_value(const http::fields& fields, std::string_view name);

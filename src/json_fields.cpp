@@ -2,12 +2,12 @@
 // api_error::message, so they name the member and the kind of value found.
 #include "json_fields.hpp"
 
+#include "json_document.hpp"
 #include "json_duplicate_keys.hpp"
 #include "text.hpp"
 
 #include <boost/json/error.hpp>
 #include <boost/json/parse_options.hpp>
-#include <boost/json/parser.hpp>
 
 namespace talkory::detail {
 
@@ -44,19 +44,25 @@ std::string_view view(const json::string& s) noexcept {
 
 } // namespace
 
-std::optional<json::value> parse_json(std::string_view body, std::string& problem) {
+std::optional<json::value> parse_json(std::string_view body, std::string& problem,
+                                      json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = max_json_depth;
-  json::parser parser({}, options);
-  boost::system::error_code ec;
-  const std::size_t consumed = parser.write(body.data(), body.size(), ec);
-  if (!ec) {
-    if (auto twice = first_duplicate_key(body)) {
-      problem = "the key " + quoted(*twice) + " appears twice in one object";
+  // The parser's working memory for a documented answer; a bigger body spills to the heap.
+  unsigned char scratch[1024];
+  auto document = parse_json_document(body, options, std::move(storage), scratch, sizeof scratch);
+  if (!document.ec) {
+    // The DOM keeps one value of a key named twice; fewer keys held than read means that
+    // happened somewhere, and the (slower) second pass names the key for the message.
+    if (keys_held(document.value) != document.keys_read) {
+      const auto twice = first_duplicate_key(body);
+      problem = "the key " + quoted(twice.value_or("?")) + " appears twice in one object";
       return std::nullopt;
     }
-    return parser.release();
+    return std::move(document.value);
   }
+  const auto& ec = document.ec;
+  const std::size_t consumed = document.consumed;
   if (ec == json::error::too_deep)
     problem = "nested deeper than " + std::to_string(max_json_depth) + " levels";
   else if (ec == json::error::incomplete)

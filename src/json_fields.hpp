@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 namespace talkory::detail {
@@ -17,8 +18,10 @@ namespace talkory::detail {
 inline constexpr std::size_t max_json_depth = 32;
 
 /// `body` as one JSON value within max_json_depth. On failure `problem` says why, with the
-/// byte offset where the parser stopped.
-std::optional<boost::json::value> parse_json(std::string_view body, std::string& problem);
+/// byte offset where the parser stopped. The value's memory comes from `storage` (default: the
+/// heap); a decoder that copies what it needs out of the DOM can pass a monotonic_resource.
+std::optional<boost::json::value> parse_json(std::string_view body, std::string& problem,
+                                             boost::json::storage_ptr storage = {});
 
 /// "null", "a boolean", "a number", "a string", "an array" or "an object", for messages.
 std::string_view kind_name(const boost::json::value& v) noexcept;

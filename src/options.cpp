@@ -141,6 +141,12 @@ std::optional<api_error> check_options(const client_options& o, detail::origin* 
                              std::string(or_disable));
     if (o.rate_limit.burst == 0)
       return invalid_options("rate_limit.burst must be at least 1" + std::string(or_disable));
+    if (o.rate_limit.burst > rate_limit_options::max_burst)
+      return invalid_options("rate_limit.burst must be at most " +
+                             std::to_string(rate_limit_options::max_burst) + " (got " +
+                             std::to_string(o.rate_limit.burst) +
+                             "): the limiter keeps one timestamp per token" +
+                             std::string(or_disable));
     if (o.rate_limit.window <= milliseconds::zero())
       return invalid_options("rate_limit.window must be greater than zero (got " +
                              ms(o.rate_limit.window) + ")" + std::string(or_disable));

@@ -72,6 +72,11 @@ public:
   /// Fails every waiter with errc::cancelled and every later acquire too.
   void shutdown();
 
+  /// A disabled limiter grants every acquire at once (errc::cancelled after shutdown()): a
+  /// caller on the hot path may then skip async_acquire and its round trip through the executor.
+  bool enabled() const noexcept;
+  bool is_shut_down() const noexcept;
+
   ~basic_rate_limiter();
 
 private:

@@ -198,6 +198,16 @@ template <class Timer>
 basic_rate_limiter<Timer>::~basic_rate_limiter() = default;
 
 template <class Timer>
+bool basic_rate_limiter<Timer>::enabled() const noexcept {
+  return state_->options.enabled;
+}
+
+template <class Timer>
+bool basic_rate_limiter<Timer>::is_shut_down() const noexcept {
+  return state_->stopped;
+}
+
+template <class Timer>
 void basic_rate_limiter<Timer>::initiate_acquire(time_point deadline, handler_type handler) {
   auto& s = *state_;
   // Fast path: a disabled limiter has no shared state to touch, so it does not enter the strand.

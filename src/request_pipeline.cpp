@@ -44,8 +44,8 @@ asio::awaitable<result<pipeline_response>>
 request_pipeline::perform(const call_state& call, const request_spec& spec,
                           const call_limits& limits) const {
   const auto& options = *p_.options;
-  const auto request = make_request(p_.server, spec.method, spec.path, spec.body, options.api_key,
-                                    options.user_agent);
+  const auto request_bytes = requests_.bytes_for(spec); // held for the whole call
+  const std::string_view request = *request_bytes;
   auto fail = [](api_error e, int attempts) {
     e.attempts = attempts;
     return result<pipeline_response>(std::unexpected(std::move(e)));
@@ -56,7 +56,12 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
 
   for (int attempt = 1;; ++attempt) {
     const auto asked = trace.mark();
-    auto [limit_ec, waited] = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
+    std::error_code limit_ec;
+    bool waited = false;
+    if (p_.limiter->enabled())
+      std::tie(limit_ec, waited) = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
+    else if (p_.limiter->is_shut_down())
+      limit_ec = errc::cancelled;
     if (call.cancelled || limit_ec == errc::cancelled)
       co_return fail(cancelled_error(), attempt - 1);
     if (waited) {
@@ -127,7 +132,7 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
 }
 
 asio::awaitable<result<pipeline_response>>
-request_pipeline::attempt_once(const http_request& request, bool idempotent,
+request_pipeline::attempt_once(std::string_view request, bool idempotent,
                                clock::time_point deadline, const call_limits& limits,
                                const call_trace& trace, int attempt) const {
   const auto& options = *p_.options;
@@ -165,7 +170,7 @@ request_pipeline::attempt_once(const http_request& request, bool idempotent,
 }
 
 asio::awaitable<result<pipeline_response>>
-request_pipeline::exchange_on(pool_lease lease, const http_request& request, bool idempotent,
+request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool idempotent,
                               clock::time_point deadline, const call_limits& limits,
                               const call_trace& trace) const {
   const auto& options = *p_.options;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -20,6 +21,7 @@
 #include "connection_pool.hpp"
 #include "http_message.hpp"
 #include "rate_limiter.hpp"
+#include "request_bytes.hpp"
 #include "stats_counters.hpp"
 #include "unit_random.hpp"
 
@@ -58,7 +60,8 @@ struct pipeline_parts {
 
 class request_pipeline {
 public:
-  explicit request_pipeline(pipeline_parts parts) : p_(std::move(parts)) {}
+  explicit request_pipeline(pipeline_parts parts)
+      : p_(std::move(parts)), requests_(p_.server, p_.options->api_key, p_.options->user_agent) {}
 
   /// Runs on the call's strand. A non-2xx answer is decoded into its api_error here.
   boost::asio::awaitable<result<pipeline_response>>
@@ -67,13 +70,13 @@ public:
 private:
   /// Attempt number `attempt`: a pool slot, then exchange_on() it.
   boost::asio::awaitable<result<pipeline_response>>
-  attempt_once(const http_request& request, bool idempotent,
+  attempt_once(std::string_view request, bool idempotent,
                call_limits::clock::time_point deadline, const call_limits& limits,
                const call_trace& trace, int attempt) const;
   /// The exchange on a lent slot, with the single transparent replay on a fresh connection when
   /// a pooled one turns out to have been closed by the server while idle.
   boost::asio::awaitable<result<pipeline_response>>
-  exchange_on(pool_lease lease, const http_request& request, bool idempotent,
+  exchange_on(pool_lease lease, std::string_view request, bool idempotent,
               call_limits::clock::time_point deadline, const call_limits& limits,
               const call_trace& trace) const;
   boost::asio::awaitable<result<std::unique_ptr<connection>>>
@@ -82,6 +85,7 @@ private:
   void learn_from(const http_response& response, const api_error* error) const;
 
   pipeline_parts p_;
+  request_bytes_cache requests_;
 };
 
 } // namespace talkory::detail

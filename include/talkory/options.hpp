@@ -55,6 +55,10 @@ struct rate_limit_options {
   std::size_t requests_per_window = 30;         ///< tokens added per window
   milliseconds window{60'000};                  ///< the refill period of requests_per_window tokens
   std::size_t burst = 30;                       ///< bucket capacity: requests allowed at once
+  /// The largest burst accepted: the limiter remembers when each of the burst's tokens returns,
+  /// so its memory (8 bytes a token, at most 8 MB) is bounded by this, whatever a server's
+  /// X-RateLimit-Remaining says.
+  static constexpr std::size_t max_burst = 1'000'000;
   rate_limit_mode mode = rate_limit_mode::wait; ///< what a call does when no token is free
 };
 

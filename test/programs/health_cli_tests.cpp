@@ -1,6 +1,7 @@
 // talkory-health (one shot) and talkory-bench as processes against an in-process mock server:
 // exit 1 for a degraded report, --ca-file as the only trust, the error line with the HTTP
 // status and the request id, the key absent from --json, and the bench's figures consistent.
+#include <chrono>
 #include <fstream>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include <talkory/testing/mock_server.hpp>
 
 #include "programs/child_process.hpp"
+#include "support/fault_server.hpp"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -102,6 +104,34 @@ BOOST_AUTO_TEST_CASE(json_output_never_contains_the_key) {
   BOOST_TEST(out.find("SECRETSENTINEL") == std::string::npos, out);
   BOOST_TEST(ok.pending_output().find("SECRETSENTINEL") == std::string::npos);
   BOOST_TEST(ok.error_output().find("SECRETSENTINEL") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_whole_run_stays_within_timeout_when_the_server_ignores_close_notify) {
+  // The answer comes at once; then the server never answers the client's close_notify and keeps
+  // the connection open. The polite shutdown must not add its own 2 s to a 1.5 s --timeout.
+  namespace ft = talkory::test;
+  const std::string all_ok =
+      R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{"gpt":{"status":"ok"}}})";
+  ft::fault_server server;
+  server.script({ft::fault_step::read_request(), ft::fault_step::send(ft::ok_response({}, all_ok)),
+                 ft::fault_step::await_close_notify(false), ft::fault_step::stall()});
+  const std::string ca_file =
+      "/tmp/talkory-health-cli-fault-ca-" + std::to_string(::getpid()) + ".pem";
+  std::ofstream(ca_file) << server.ca_pem();
+  const auto started = std::chrono::steady_clock::now();
+  child_process p({program_path("TALKORY_HEALTH"), "--base-url", server.base_url(), "--ca-file",
+                   ca_file, "--timeout", "1.5"},
+                  with_secret);
+  const auto status = p.wait(exit_bound);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ::unlink(ca_file.c_str());
+  server.release_stalled();
+  BOOST_TEST_REQUIRE(status.has_value(), "talkory-health did not exit");
+  BOOST_TEST(*status == 0, p.error_output());
+  BOOST_TEST((took < 1500ms), "the run took "
+                                  << std::chrono::duration_cast<std::chrono::milliseconds>(took)
+                                         .count()
+                                  << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(the_bench_reuses_connections_within_its_bound) {

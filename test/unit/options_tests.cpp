@@ -195,6 +195,17 @@ BOOST_AUTO_TEST_CASE(enabled_rate_limit_needs_tokens_a_burst_and_a_window) {
   BOOST_TEST(contains(refusal(window), "rate_limit.window"));
 }
 
+BOOST_AUTO_TEST_CASE(a_burst_above_its_documented_maximum_is_refused) {
+  // The bucket holds one timestamp per token, and a server's "X-RateLimit-Remaining: 0" marks
+  // them all used at once: without this bound a burst of 10^9 meant 8 GB from one header.
+  auto largest = valid_options();
+  largest.rate_limit.burst = talkory::rate_limit_options::max_burst;
+  BOOST_TEST(!largest.validate().has_value());
+  auto over = valid_options();
+  over.rate_limit.burst = talkory::rate_limit_options::max_burst + 1;
+  BOOST_TEST(contains(refusal(over), "rate_limit.burst must be at most 1000000"));
+}
+
 BOOST_AUTO_TEST_CASE(disabled_rate_limit_is_not_checked) {
   auto o = valid_options();
   o.rate_limit.enabled = false;
