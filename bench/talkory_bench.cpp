@@ -355,7 +355,7 @@ int run(int argc, char** argv) {
     // default 30 calls a minute the bench would measure the limiter's waits. A window of one
     // second keeps the limiter's record of the tokens taken short.
     options.rate_limit.requests_per_window = 1'000'000'000;
-    options.rate_limit.burst = talkory::rate_limit_options::max_burst;
+    options.rate_limit.burst = talkory::client_options::max_rate_limit_burst;
     options.rate_limit.window = std::chrono::seconds(1);
   } else {
     options.rate_limit.enabled = false;

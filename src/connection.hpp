@@ -6,9 +6,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <string_view>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

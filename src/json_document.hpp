@@ -13,10 +13,10 @@
 namespace talkory::detail {
 
 struct json_document {
-  boost::json::value value;      // null when parsing failed
-  std::size_t keys_read = 0;     // every key of every object, duplicates included
-  std::size_t consumed = 0;      // bytes of the input the parser took
-  boost::system::error_code ec;  // the parser's error, or extra_data after a complete value
+  boost::json::value value;     // null when parsing failed
+  std::size_t keys_read = 0;    // every key of every object, duplicates included
+  std::size_t consumed = 0;     // bytes of the input the parser took
+  boost::system::error_code ec; // the parser's error, or extra_data after a complete value
 };
 
 /// Parses all of `text` as one JSON value. The value's memory comes from `storage` (so a caller

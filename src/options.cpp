@@ -141,9 +141,9 @@ std::optional<api_error> check_options(const client_options& o, detail::origin* 
                              std::string(or_disable));
     if (o.rate_limit.burst == 0)
       return invalid_options("rate_limit.burst must be at least 1" + std::string(or_disable));
-    if (o.rate_limit.burst > rate_limit_options::max_burst)
+    if (o.rate_limit.burst > client_options::max_rate_limit_burst)
       return invalid_options("rate_limit.burst must be at most " +
-                             std::to_string(rate_limit_options::max_burst) + " (got " +
+                             std::to_string(client_options::max_rate_limit_burst) + " (got " +
                              std::to_string(o.rate_limit.burst) +
                              "): the limiter keeps one timestamp per token" +
                              std::string(or_disable));

@@ -70,9 +70,8 @@ public:
 private:
   /// Attempt number `attempt`: a pool slot, then exchange_on() it.
   boost::asio::awaitable<result<pipeline_response>>
-  attempt_once(std::string_view request, bool idempotent,
-               call_limits::clock::time_point deadline, const call_limits& limits,
-               const call_trace& trace, int attempt) const;
+  attempt_once(std::string_view request, bool idempotent, call_limits::clock::time_point deadline,
+               const call_limits& limits, const call_trace& trace, int attempt) const;
   /// The exchange on a lent slot, with the single transparent replay on a fresh connection when
   /// a pooled one turns out to have been closed by the server while idle.
   boost::asio::awaitable<result<pipeline_response>>

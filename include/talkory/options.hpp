@@ -55,10 +55,6 @@ struct rate_limit_options {
   std::size_t requests_per_window = 30;         ///< tokens added per window
   milliseconds window{60'000};                  ///< the refill period of requests_per_window tokens
   std::size_t burst = 30;                       ///< bucket capacity: requests allowed at once
-  /// The largest burst accepted: the limiter remembers when each of the burst's tokens returns,
-  /// so its memory (8 bytes a token, at most 8 MB) is bounded by this, whatever a server's
-  /// X-RateLimit-Remaining says.
-  static constexpr std::size_t max_burst = 1'000'000;
   rate_limit_mode mode = rate_limit_mode::wait; ///< what a call does when no token is free
 };
 
@@ -77,6 +73,9 @@ struct client_options {
   std::string api_key; ///< tk_live_...; a secret, never printed
   /// Longest api_key accepted (documented keys are "tk_live_" plus 32 characters).
   static constexpr std::size_t max_api_key_length = 256;
+  /// Largest rate_limit.burst accepted: the limiter keeps one timestamp per token, so its memory
+  /// (8 bytes a token, at most 8 MB) is bounded by this whatever a server says it has left.
+  static constexpr std::size_t max_rate_limit_burst = 1000000;
   std::string base_url = "https://api.talkory.ai"; ///< scheme://host[:port][/prefix]
   tls_options tls;               ///< which CAs are trusted (verification is always on)
   timeout_options timeouts;      ///< the bound of every wait

@@ -805,6 +805,11 @@ BOOST_AUTO_TEST_CASE(tls_failures_are_tls_error_before_any_request_byte) {
               verify_text(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)),
       tls_row("untrusted root", tls_identity::untrusted_root, "127.0.0.1", no_issuer),
       tls_row("missing intermediate", tls_identity::missing_intermediate, "127.0.0.1", no_issuer),
+      // Security level 2, set by the client rather than left to the system's default.
+      tls_row("RSA-1024 leaf key", tls_identity::weak_rsa_key, "127.0.0.1",
+              verify_text(X509_V_ERR_EE_KEY_TOO_SMALL)),
+      tls_row("SHA-1 signature", tls_identity::sha1_signature, "127.0.0.1",
+              verify_text(X509_V_ERR_CA_MD_TOO_WEAK)),
       protocol_row("TLS 1.0 and 1.1 only", tls_versions::legacy_only),
       protocol_row("TLS 1.0 only", tls_versions::tls1_0_only),
       protocol_row("TLS 1.1 only", tls_versions::tls1_1_only),

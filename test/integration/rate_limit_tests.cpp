@@ -1,4 +1,7 @@
 // The client-side limiter keeps a key under the server's limit and obeys its 429s.
+#include <algorithm>
+#include <vector>
+
 #include "fixture.hpp"
 
 namespace asio = boost::asio;
@@ -26,6 +29,39 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_wait_for_the_next_window_and_never_s
   BOOST_TEST(server.counters().responses_429 == 0u);
   BOOST_TEST(c.stats().rate_limit_waits == 15u); // exactly 30 went out at once
   BOOST_TEST(server.counters().health_requests == 45u);
+}
+
+BOOST_AUTO_TEST_CASE(the_second_windows_calls_go_out_in_the_second_window) {
+  // The test above bounds the waiters from below (no 429, 15 waits); this one from above: a
+  // limiter that held them a window too long (a period computed twice over, say) would pass
+  // that one. A token returns one period (window x burst / per_window = 1 s) after its use, so
+  // the 15 waiters go out between 1 s and 2 s after the start, never in the third window.
+  testing::mock_server_options so;
+  so.rate_limit = 30;
+  so.rate_window = 1s;
+  testing::mock_server server(so);
+  asio::io_context ioc;
+  auto opts = test::uncoalesced(test::options_for(server));
+  opts.rate_limit.requests_per_window = 30;
+  opts.rate_limit.burst = 30;
+  opts.rate_limit.window = 1s;
+  client c(ioc.get_executor(), opts);
+  using clock = std::chrono::steady_clock;
+  std::vector<clock::duration> done_after;
+  int ok = 0;
+  const auto start = clock::now();
+  for (int i = 0; i < 45; ++i)
+    c.async_health([&](result<health_report> r) {
+      ok += r.has_value();
+      done_after.push_back(clock::now() - start);
+    });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return done_after.size() == 45; }));
+  BOOST_TEST(ok == 45);
+  BOOST_TEST(server.counters().responses_429 == 0u);
+  std::sort(done_after.begin(), done_after.end());
+  BOOST_TEST((done_after[29] < 1s));  // the first window's 30
+  BOOST_TEST((done_after[30] >= 1s)); // the waiters, not before their tokens return
+  BOOST_TEST((done_after[44] < 2s));  // ... and within the second window
 }
 
 BOOST_AUTO_TEST_CASE(fail_fast_mode_refuses_locally_when_no_token_is_free) {
@@ -117,9 +153,9 @@ BOOST_AUTO_TEST_CASE(a_limiter_pause_never_hides_the_servers_error) {
     int status;
     const char* code;
   };
-  for (const auto& [status, code] : {scenario{503, "service_unavailable"},
-                                      scenario{500, "internal_error"},
-                                      scenario{429, "rate_limited"}}) {
+  for (const auto& [status, code] :
+       {scenario{503, "service_unavailable"}, scenario{500, "internal_error"},
+        scenario{429, "rate_limited"}}) {
     testing::mock_server server(test::generous_server());
     asio::io_context ioc;
     auto opts = test::uncoalesced(test::options_for(server));

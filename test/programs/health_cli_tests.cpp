@@ -128,10 +128,9 @@ BOOST_AUTO_TEST_CASE(the_whole_run_stays_within_timeout_when_the_server_ignores_
   server.release_stalled();
   BOOST_TEST_REQUIRE(status.has_value(), "talkory-health did not exit");
   BOOST_TEST(*status == 0, p.error_output());
-  BOOST_TEST((took < 1500ms), "the run took "
-                                  << std::chrono::duration_cast<std::chrono::milliseconds>(took)
-                                         .count()
-                                  << " ms");
+  BOOST_TEST((took < 1500ms),
+             "the run took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                             << " ms");
 }
 
 BOOST_AUTO_TEST_CASE(the_bench_reuses_connections_within_its_bound) {

@@ -455,6 +455,10 @@ private:
     in_bio_ = in;
     out_bio_ = out;
     const auto& id = owner_.identities.at(script_.identity);
+    // The server itself must accept to present what a client at security level 2 refuses.
+    if (script_.identity == tls_identity::weak_rsa_key ||
+        script_.identity == tls_identity::sha1_signature)
+      SSL_set_security_level(ssl_.get(), 0);
     require(SSL_use_certificate(ssl_.get(), id.leaf.get()) == 1 &&
                 SSL_use_PrivateKey(ssl_.get(), id.key.get()) == 1,
             "SSL_use_certificate");
@@ -721,6 +725,13 @@ fault_server::impl::impl(fault_server_options o) : options(o) {
         load(td::make_leaf_certificate(certificate_kind::valid, other_root), nullptr));
     identities.emplace(tls_identity::missing_intermediate, load(under_intermediate, nullptr));
     identities.emplace(tls_identity::with_intermediate, load(under_intermediate, &intermediate));
+    certificate_request weak_key;
+    weak_key.rsa_bits = 1024;
+    identities.emplace(tls_identity::weak_rsa_key,
+                       load(make_certificate(weak_key, &root), nullptr));
+    certificate_request sha1;
+    sha1.sha1_signed = true;
+    identities.emplace(tls_identity::sha1_signature, load(make_certificate(sha1, &root), nullptr));
 
     ssl_ctx.reset(SSL_CTX_new(TLS_server_method()));
     require(ssl_ctx != nullptr, "SSL_CTX_new");

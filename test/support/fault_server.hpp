@@ -28,6 +28,9 @@ enum class tls_identity {
   untrusted_root,       // for localhost and 127.0.0.1, signed by a root the client is not given
   missing_intermediate, // signed by an intermediate CA (under the root) that is not sent
   with_intermediate,    // the same leaf with its intermediate sent: a valid chain
+  weak_rsa_key,         // leaf for localhost and 127.0.0.1 with an RSA-1024 key (security level 2
+                        // wants 2048), signed by the root
+  sha1_signature,       // leaf for localhost and 127.0.0.1 signed by the root with SHA-1
 };
 
 /// The TLS protocol versions a connection accepts.

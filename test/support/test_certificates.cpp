@@ -88,8 +88,9 @@ std::string bio_contents(BIO* bio) {
 } // namespace
 
 pem_identity make_certificate(const certificate_request& request, const pem_identity* issuer) {
-  key_ptr key{EVP_EC_gen("P-256")};
-  require(key != nullptr, "EVP_EC_gen");
+  key_ptr key{request.rsa_bits > 0 ? EVP_RSA_gen(static_cast<unsigned>(request.rsa_bits))
+                                   : EVP_EC_gen("P-256")};
+  require(key != nullptr, "EVP_RSA_gen / EVP_EC_gen");
   x509_ptr cert{X509_new()};
   require(cert != nullptr, "X509_new");
   require(X509_set_version(cert.get(), X509_VERSION_3) == 1, "X509_set_version");
@@ -135,7 +136,8 @@ pem_identity make_certificate(const certificate_request& request, const pem_iden
     add_extension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
   require(X509_set_issuer_name(cert.get(), X509_get_subject_name(signer)) == 1,
           "X509_set_issuer_name");
-  require(X509_sign(cert.get(), signer_key, EVP_sha256()) > 0, "X509_sign");
+  require(X509_sign(cert.get(), signer_key, request.sha1_signed ? EVP_sha1() : EVP_sha256()) > 0,
+          "X509_sign");
 
   bio_ptr cert_bio{BIO_new(BIO_s_mem())};
   bio_ptr key_bio{BIO_new(BIO_s_mem())};

@@ -17,9 +17,12 @@ struct certificate_request {
   long not_before = -24L * 60 * 60;
   long not_after = 24L * 60 * 60;
   bool certificate_authority = false; // CA:TRUE, pathlen:0, keyCertSign (an intermediate)
+  int rsa_bits = 0;                   // 0: an EC P-256 key; otherwise an RSA key of this many bits
+  bool sha1_signed = false;           // signed with SHA-1 instead of SHA-256
 };
 
-/// A fresh EC P-256 key and its certificate, signed by `issuer` (SHA-256), or by itself when
+/// A fresh key (EC P-256 unless `rsa_bits`) and its certificate, signed by `issuer` (SHA-256
+/// unless `sha1_signed`), or by itself when
 /// `issuer` is null. Throws std::runtime_error when OpenSSL fails.
 pem_identity make_certificate(const certificate_request& request, const pem_identity* issuer);
 

@@ -199,10 +199,10 @@ BOOST_AUTO_TEST_CASE(a_burst_above_its_documented_maximum_is_refused) {
   // The bucket holds one timestamp per token, and a server's "X-RateLimit-Remaining: 0" marks
   // them all used at once: without this bound a burst of 10^9 meant 8 GB from one header.
   auto largest = valid_options();
-  largest.rate_limit.burst = talkory::rate_limit_options::max_burst;
+  largest.rate_limit.burst = talkory::client_options::max_rate_limit_burst;
   BOOST_TEST(!largest.validate().has_value());
   auto over = valid_options();
-  over.rate_limit.burst = talkory::rate_limit_options::max_burst + 1;
+  over.rate_limit.burst = talkory::client_options::max_rate_limit_burst + 1;
   BOOST_TEST(contains(refusal(over), "rate_limit.burst must be at most 1000000"));
 }
 
