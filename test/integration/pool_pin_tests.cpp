@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -87,6 +88,40 @@ BOOST_AUTO_TEST_CASE(the_most_recently_released_idle_connection_is_reused_first)
   BOOST_REQUIRE(test::run_until(ioc, [&] { return next.done(); }));
   BOOST_TEST(next.served_by() == "req_second");
   BOOST_TEST(server.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(callers_waiting_for_the_one_connection_are_served_in_arrival_order) {
+  // One connection, held by a call whose answer the server keeps back; three callers queue for
+  // it one after another. They must get it first come, first served: a LIFO queue (or one that
+  // picked at random) would let a late caller overtake an early one.
+  fault_server server;
+  server.script({fault_step::read_request(), fault_step::checkpoint(), fault_step::stall(),
+                 fault_step::send(answer_from("req_held")),
+                 fault_step::serve(answer_from("req_queued"))});
+  asio::io_context ioc;
+  auto o = pool_options_for(server);
+  o.pool.max_connections = 1;
+  client c(ioc.get_executor(), o);
+  std::vector<int> served;
+  auto start = [&](int n) {
+    c.async_health([&served, n](result<health_report> r) {
+      BOOST_TEST(r.has_value(), test::why(r));
+      served.push_back(n);
+    });
+  };
+  start(0);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return server.checkpoints() >= 1; }));
+  for (int n = 1; n <= 3; ++n) {
+    start(n);
+    while (ioc.poll() > 0) { // caller n is now queued in the pool, behind callers 1 .. n-1
+    }
+  }
+  BOOST_TEST(served.empty());
+  server.release_stalled();
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return served.size() == 4; }));
+  BOOST_TEST(served == (std::vector<int>{0, 1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(c.stats().pool_waits == 3u);
+  BOOST_TEST(server.connections_accepted() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_caller_in_a_slow_handshake_never_blocks_one_that_can_reuse) {
