@@ -23,6 +23,7 @@
 #include <talkory/testing/mock_server.hpp>
 
 #include "cli_support.hpp"
+#include "fleet_bench.hpp"
 
 namespace asio = boost::asio;
 namespace cli = talkory::cli;
@@ -36,6 +37,7 @@ constexpr std::string_view program = "talkory-bench";
 constexpr std::string_view usage_text =
     R"(usage: talkory-bench [--base-url URL [--ca-file PATH]] [--requests N] [--concurrency C]
                      [--connections K] [--no-reuse] [--json]
+       talkory-bench --redis URL [--processes P] [--window-ms W] [--requests N] [--json]
 
 Issues N health() calls from C concurrent coroutines through one talkory::client and reports
 throughput, latency percentiles, TLS handshakes, connection reuse, CPU time and peak memory.
@@ -48,6 +50,8 @@ throughput, latency percentiles, TLS handshakes, connection reuse, CPU time and 
   --connections K     pool size, pool_options::max_connections (default: 4)
   --no-reuse          a fresh connection (and TLS handshake) for every request
   --json              print the results as one JSON object on stdout
+  --redis URL         fleet mode: P processes share one key's limit through Redis (see
+                      talkory-bench --redis URL --help)
   -h, --help          print this help and exit
 
 The client-side rate limiter is disabled and retries are off, so every failure is counted.
@@ -360,6 +364,9 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
+    if (talkory::bench::is_fleet_run(argc, argv)) {
+      return talkory::bench::fleet_main(argc, argv);
+    }
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << program << ": error: " << e.what() << '\n';

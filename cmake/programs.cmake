@@ -20,6 +20,6 @@ endforeach()
 add_executable(talkory-mock-server example/mock_server_main.cpp)
 target_link_libraries(talkory-mock-server PRIVATE talkory_testing talkory_warnings)
 
-add_executable(talkory-bench bench/talkory_bench.cpp)
+add_executable(talkory-bench bench/talkory_bench.cpp bench/fleet_bench.cpp)
 target_link_libraries(talkory-bench PRIVATE talkory_cli_support talkory talkory_testing Boost::json
                                             talkory_warnings)

@@ -43,7 +43,15 @@ set(TALKORY_LIBRARY_SOURCES
     src/unit_random.cpp
     src/version.cpp
     src/watch.cpp
-    src/watch_state.cpp)
+    src/watch_state.cpp
+    src/fleet/fleet_keys.cpp
+    src/fleet/redis_url.cpp)
+
+# Fleet mode (src/fleet/): compiled into the library only when hiredis is found.
+# The parts that need no hiredis (the URL, the key derivation) are library sources above.
+set(TALKORY_FLEET_SOURCES
+    src/fleet/fleet_limiter.cpp
+    src/fleet/redis_connection.cpp)
 
 # The mock server (talkory::testing), shipped for users' own tests.
 set(TALKORY_TESTING_SOURCES

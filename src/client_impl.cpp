@@ -1,9 +1,15 @@
 // The shared state behind talkory::client handles: it composes the parts each call goes through.
 #include "client_impl.hpp"
 
+#include <cstdlib>
+
 #include "call_settings.hpp"
 #include "completion.hpp"
 #include "tls_context.hpp"
+#if defined(TALKORY_HAS_FLEET)
+#include "fleet/fleet_keys.hpp"
+#include "fleet/fleet_limiter.hpp"
+#endif
 
 namespace talkory::detail {
 
@@ -20,7 +26,7 @@ client_impl::client_impl(boost::asio::any_io_executor ex, client_options options
     else
       options_error_ = std::move(ctx.error());
   }
-  limiter_ = rate_limiter::create(executor_, options_.rate_limit);
+  limiter_ = make_limiter(parts.server);
   pool_ = connection_pool::create(executor_, options_.pool, &connection_pool::clock::now, hub_);
   parts.executor = executor_;
   parts.options = &options_;
@@ -30,6 +36,34 @@ client_impl::client_impl(boost::asio::any_io_executor ex, client_options options
   parts.hub = hub_.get();
   parts.random = std::move(random);
   pipeline_.emplace(std::move(parts));
+}
+
+std::shared_ptr<request_limiter> client_impl::make_limiter(const origin& server) {
+#if defined(TALKORY_HAS_FLEET)
+  // Valid options only: an invalid client sends nothing, so it needs no Redis either.
+  if (!options_error_ && !options_.fleet.redis_url.empty()) {
+    const auto& f = options_.fleet;
+    fleet_limiter::parts p;
+    p.executor = executor_;
+    p.rate = options_.rate_limit;
+    p.fleet = f;
+    p.address = *parse_redis_url(f.redis_url); // validated above
+    if (!f.password_env.empty())
+      if (const char* password = std::getenv(f.password_env.c_str()))
+        p.password = password;
+    const std::string origin_text =
+        (server.tls ? "https://" : "http://") + server.host + ":" + std::to_string(server.port);
+    p.keys = make_fleet_keys(f.key_prefix, options_.api_key, origin_text);
+    p.hub = hub_;
+    p.counters = &counters_;
+    p.random = make_default_unit_random();
+    return fleet_limiter::create(std::move(p));
+  }
+#else
+  (void)server;
+#endif
+  return std::make_shared<local_request_limiter>(
+      rate_limiter::create(executor_, options_.rate_limit));
 }
 
 void client_impl::close_calls() {

@@ -51,12 +51,14 @@ public:
 
 private:
   void close_calls();
+  /// The local token bucket, or with fleet.redis_url set (and fleet mode built) the fleet's.
+  std::shared_ptr<request_limiter> make_limiter(const origin& server);
 
   boost::asio::any_io_executor executor_;
   client_options options_;
   std::optional<api_error> options_error_;
   std::shared_ptr<const event_hub> hub_;
-  std::shared_ptr<rate_limiter> limiter_;
+  std::shared_ptr<request_limiter> limiter_; // local, or fleet-wide (src/fleet/)
   std::shared_ptr<connection_pool> pool_;
   stats_counters counters_;
   call_registry registry_;
