@@ -126,6 +126,14 @@ set(TALKORY_INTEGRATION_TEST_SOURCES
 set(TALKORY_SOAK_TEST_SOURCES
     test/soak/chaos_soak_tests.cpp
     test/soak/main.cpp)
+# The fleet tests (label fleet): a real redis-server, started per test.
+set(TALKORY_FLEET_TEST_SOURCES
+    test/fleet/fleet_failure_tests.cpp
+    test/fleet/fleet_options_tests.cpp
+    test/fleet/fleet_process_tests.cpp
+    test/fleet/fleet_script_tests.cpp
+    test/fleet/main.cpp)
+set(TALKORY_FLEET_TEST_SUPPORT_SOURCES test/fleet/redis_server.cpp)
 # Test-only servers beside the mock: the raw-bytes fault server and its certificates.
 set(TALKORY_TEST_SUPPORT_SOURCES
     test/support/fault_server.cpp

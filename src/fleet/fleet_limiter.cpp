@@ -33,13 +33,15 @@ std::error_code code(errc e) {
   return make_error_code(e);
 }
 
-// The local limit that keeps `processes` processes under the fleet's limit without Redis.
-rate_limit_options fallback_options(rate_limit_options rate, std::size_t processes) {
-  const auto share = [processes](std::size_t n) {
-    return std::max<std::size_t>(1, n / std::max<std::size_t>(1, processes));
-  };
+// The local limit that keeps `processes` processes under the fleet's limit without Redis. The
+// window margin applies here too: without it a process's second burst, sent on warm connections,
+// reaches the server less than a window after its first, slowed by TLS handshakes.
+rate_limit_options fallback_options(rate_limit_options rate, const fleet_options& fleet) {
+  const auto processes = std::max<std::size_t>(1, fleet.expected_processes);
+  const auto share = [processes](std::size_t n) { return std::max<std::size_t>(1, n / processes); };
   rate.requests_per_window = share(rate.requests_per_window);
   rate.burst = share(rate.burst);
+  rate.window += fleet.window_margin;
   return rate;
 }
 
@@ -82,7 +84,7 @@ struct fleet_limiter::state {
                                      .max_backoff = fleet.max_reconnect_backoff},
             std::move(p.random))),
         fallback(
-            rate_limiter::create(p.executor, fallback_options(rate, fleet.expected_processes))) {}
+            rate_limiter::create(p.executor, fallback_options(rate, fleet))) {}
 
   fleet_limiter* owner = nullptr;
   const asio::any_io_executor executor;
@@ -219,7 +221,7 @@ struct fleet_limiter::state {
     if (!degraded) {
       degraded = true;
       if (hub) {
-        const auto local = fallback_options(rate, fleet.expected_processes);
+        const auto local = fallback_options(rate, fleet);
         hub->log_text(log_level::warning,
                       "fleet mode: Redis at " + fleet.redis_url + " is unavailable (" + why +
                           "): using the local limit of " +
