@@ -57,6 +57,8 @@ and the calls that succeeded and failed.
   --window-ms W       the server's and the clients' window in milliseconds (default: 2000)
   --requests N        calls in total, shared out evenly (default: P x 30)
   --json              print the results as one JSON object on stdout
+  --cache-ttl-ms T    turn coalescing and the cache (cache_ttl = T ms) on instead: the calls
+                      then share the fleet-wide cache and single-flight
   -h, --help          print this help and exit
 
 Exit status: 0 the run completed, 2 no call succeeded or the bench could not start, 64 usage.
@@ -65,7 +67,7 @@ Exit status: 0 the run completed, 2 no call succeeded or the bench could not sta
 constexpr cli::flag_spec flag_specs[] = {
     {"--redis", true},    {"--processes", true}, {"--window-ms", true},  {"--requests", true},
     {"--json", false},    {"--help", false},     {"-h", false},          {"--fleet-child", false},
-    {"--base-url", true}, {"--ca-file", true},   {"--key-prefix", true},
+    {"--base-url", true}, {"--ca-file", true},   {"--key-prefix", true}, {"--cache-ttl-ms", true},
 };
 
 struct arguments {
@@ -80,6 +82,7 @@ struct arguments {
   std::string base_url;
   std::string ca_file;
   std::string key_prefix;
+  std::size_t cache_ttl_ms = 0; // > 0: coalescing and the (fleet) cache on, for the tests
 };
 
 std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
@@ -119,6 +122,8 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       args.ca_file = std::string(*value);
     } else if (name == "--key-prefix") {
       args.key_prefix = std::string(*value);
+    } else if (name == "--cache-ttl-ms") {
+      error = count(args.cache_ttl_ms, 300'000);
     } else {
       args.help = true;
     }
@@ -144,8 +149,9 @@ int run_child(const arguments& args) {
   options.rate_limit.burst = server_limit;
   options.rate_limit.window = window;
   options.retry.max_retries = 0; // a 429 must show as a failure, not be retried away
-  options.coalesce_concurrent_calls = false;
-  options.cache_ttl = milliseconds{0};
+  // Every call a request, unless --cache-ttl-ms asks for the fleet's cache and single-flight.
+  options.coalesce_concurrent_calls = args.cache_ttl_ms > 0;
+  options.cache_ttl = milliseconds(args.cache_ttl_ms);
   // The whole fleet's budget, plus slack: every call must be able to wait for its slot.
   const auto windows_needed = (calls * args.processes + server_limit - 1) / server_limit;
   options.timeouts.total = window * static_cast<int>(windows_needed + 2) + milliseconds{10'000};
@@ -265,10 +271,26 @@ int run_parent(const arguments& args) {
     if (share == 0) {
       continue;
     }
-    auto c = spawn_child({std::string(program), "--fleet-child", "--redis", args.redis,
-                          "--base-url", server.base_url(), "--ca-file", ca_path, "--requests",
-                          std::to_string(share), "--window-ms", std::to_string(args.window_ms),
-                          "--processes", std::to_string(args.processes), "--key-prefix", prefix});
+    std::vector<std::string> argv{std::string(program),
+                                  "--fleet-child",
+                                  "--redis",
+                                  args.redis,
+                                  "--base-url",
+                                  server.base_url(),
+                                  "--ca-file",
+                                  ca_path,
+                                  "--requests",
+                                  std::to_string(share),
+                                  "--window-ms",
+                                  std::to_string(args.window_ms),
+                                  "--processes",
+                                  std::to_string(args.processes),
+                                  "--key-prefix",
+                                  prefix};
+    if (args.cache_ttl_ms > 0) {
+      argv.insert(argv.end(), {"--cache-ttl-ms", std::to_string(args.cache_ttl_ms)});
+    }
+    auto c = spawn_child(argv);
     if (!c) {
       std::cerr << program << ": error: " << c.error() << '\n';
       break;

@@ -50,6 +50,7 @@ set(TALKORY_LIBRARY_SOURCES
 # Fleet mode (src/fleet/): compiled into the library only when hiredis is found.
 # The parts that need no hiredis (the URL, the key derivation) are library sources above.
 set(TALKORY_FLEET_SOURCES
+    src/fleet/fleet_cache.cpp
     src/fleet/fleet_limiter.cpp
     src/fleet/redis_connection.cpp)
 

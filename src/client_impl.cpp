@@ -1,12 +1,14 @@
 // The shared state behind talkory::client handles: it composes the parts each call goes through.
 #include "client_impl.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "call_settings.hpp"
 #include "completion.hpp"
 #include "tls_context.hpp"
 #if defined(TALKORY_HAS_FLEET)
+#include "fleet/fleet_cache.hpp"
 #include "fleet/fleet_keys.hpp"
 #include "fleet/fleet_limiter.hpp"
 #endif
@@ -54,6 +56,19 @@ std::shared_ptr<request_limiter> client_impl::make_limiter(const origin& server)
     const std::string origin_text =
         (server.tls ? "https://" : "http://") + server.host + ":" + std::to_string(server.port);
     p.keys = make_fleet_keys(f.key_prefix, options_.api_key, origin_text);
+    if (options_.cache_ttl.count() > 0)
+      // A lease lives one attempt's bound: a refresher that dies frees it by then, and a slow
+      // one that outlives it costs one more request, not a stuck fleet.
+      shared_answers_ = std::make_shared<fleet_cache>(
+          executor_,
+          redis_connection_options{.address = p.address,
+                                   .password = p.password,
+                                   .connect_timeout = f.connect_timeout,
+                                   .command_timeout = f.command_timeout,
+                                   .initial_backoff = f.reconnect_backoff,
+                                   .max_backoff = f.max_reconnect_backoff},
+          p.keys.base, options_.cache_ttl,
+          std::min(options_.timeouts.attempt, options_.timeouts.total), make_default_unit_random());
     p.hub = hub_;
     p.counters = &counters_;
     p.random = make_default_unit_random();
@@ -69,6 +84,8 @@ std::shared_ptr<request_limiter> client_impl::make_limiter(const origin& server)
 void client_impl::close_calls() {
   registry_.close();
   limiter_->shutdown();
+  if (shared_answers_)
+    shared_answers_->close();
 }
 
 void client_impl::close() {

@@ -14,6 +14,7 @@
 #include "call_registry.hpp"
 #include "observability.hpp"
 #include "request_pipeline.hpp"
+#include "shared_answer_store.hpp"
 #include "single_flight.hpp"
 #include "stats_counters.hpp"
 #include "unit_random.hpp"
@@ -46,6 +47,8 @@ public:
   answer_cache& cache() noexcept { return cache_; }
   answer_cache::clock::time_point now() const { return now_(); }
   const request_pipeline& pipeline() const noexcept { return *pipeline_; }
+  /// Fleet mode with cache_ttl: the fleet-wide cache and single-flight; null otherwise.
+  shared_answer_store* shared_answers() const noexcept { return shared_answers_.get(); }
   /// Where events go; null when nothing observes (see event_hub).
   const std::shared_ptr<const event_hub>& hub() const noexcept { return hub_; }
 
@@ -66,6 +69,7 @@ private:
   answer_cache cache_;
   clock_function now_;
   std::optional<request_pipeline> pipeline_;
+  std::shared_ptr<shared_answer_store> shared_answers_;
 };
 
 /// Owned only by client handles: when the last one goes, the calls in flight are cancelled.

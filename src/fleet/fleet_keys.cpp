@@ -31,7 +31,7 @@ fleet_keys make_fleet_keys(std::string_view prefix, std::string_view api_key,
   material += '\n';
   material += origin;
   const std::string base = std::string(prefix) + "{" + sha256_hex(material) + "}:";
-  return {base + "limit", base + "pause"};
+  return {base + "limit", base + "pause", base};
 }
 
 } // namespace talkory::detail

@@ -11,6 +11,7 @@ namespace talkory::detail {
 struct fleet_keys {
   std::string limit; // the sliding log of granted request times (a list)
   std::string pause; // present while the server's Retry-After pauses the fleet (PX)
+  std::string base;  // PREFIX{H}: the start of the fleet cache's keys too
 };
 
 /// Lower-case hex SHA-256 (OpenSSL EVP) of `data`.

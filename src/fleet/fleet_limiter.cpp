@@ -83,8 +83,7 @@ struct fleet_limiter::state {
                                      .initial_backoff = fleet.reconnect_backoff,
                                      .max_backoff = fleet.max_reconnect_backoff},
             std::move(p.random))),
-        fallback(
-            rate_limiter::create(p.executor, fallback_options(rate, fleet))) {}
+        fallback(rate_limiter::create(p.executor, fallback_options(rate, fleet))) {}
 
   fleet_limiter* owner = nullptr;
   const asio::any_io_executor executor;

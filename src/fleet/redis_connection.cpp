@@ -413,7 +413,14 @@ struct redis_connection::state {
   void close() {
     closed = true;
     connect_timer.cancel();
-    drop();
+    if (resolving)
+      resolver.cancel();
+    else if (ac && !in_hiredis.empty())
+      // Gracefully: what was already sent or queued (a fleet cache's last publish before a
+      // shutdown) still gets its reply, each under its timeout; hiredis frees the context after.
+      redisAsyncDisconnect(ac);
+    else if (ac)
+      redisAsyncFree(ac);
     for (auto& c : std::exchange(queued, {}))
       complete(*c, make_error_code(errc::cancelled));
   }

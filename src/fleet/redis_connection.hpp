@@ -68,7 +68,8 @@ public:
         token, this->shared_from_this(), std::move(args));
   }
 
-  /// Frees the connection; every command in flight completes with errc::cancelled, later ones too.
+  /// Closes the connection once the commands already sent have their replies (each still under
+  /// its timeout); later commands complete with errc::cancelled.
   void close();
 
   /// Why the last connection failed or dropped, for log lines (empty when none did).

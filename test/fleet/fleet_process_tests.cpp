@@ -87,4 +87,17 @@ BOOST_AUTO_TEST_CASE(without_redis_the_fallback_keeps_four_processes_under_the_l
   BOOST_TEST(out.at("fleet_fallbacks").to_number<std::int64_t>() == 40);
 }
 
+BOOST_AUTO_TEST_CASE(four_processes_of_a_hundred_callers_share_one_request) {
+  // Coalescing and a 60 s cache: each process's 100 concurrent callers share one flight, and the
+  // four flights share one request through the fleet's lease and cached answer.
+  test::redis_server redis;
+  const auto out = run_bench({"--redis", redis.url(), "--processes", "4", "--requests", "400",
+                              "--cache-ttl-ms", "60000", "--json"});
+  const auto& fleet = out.at("fleet").as_object();
+  BOOST_TEST(field(fleet, "calls_ok") == 400);
+  BOOST_TEST(field(fleet, "calls_failed") == 0);
+  BOOST_TEST(out.at("http_requests").to_number<std::int64_t>() == 1); // the server's count
+  expect_key_absent_from(redis, "tk_live_demo0000000000000000000000000000", 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
