@@ -78,7 +78,9 @@ enum class fleet_unavailable_policy {
 };
 
 /// Fleet mode: the rate limit of one key shared by every process (on every machine) that uses it,
-/// through a Redis server. Off while redis_url is empty (the default). Redis sees only keys
+/// through a Redis server, and with cache_ttl set the last good answer too (one process fetches
+/// it for all, the others wait for it within their deadline). Off while redis_url is empty (the
+/// default). Redis sees only keys
 /// derived from a SHA-256 of the API key and the base URL's origin, never the key itself.
 /// Plain TCP only: Debian 12's hiredis 0.14 has no TLS, so keep Redis on a trusted network.
 struct fleet_options {
@@ -99,6 +101,7 @@ struct fleet_options {
   milliseconds window_margin{100};
   /// How many processes share the key: the local fallback allows rate_limit / this (>= 1).
   std::size_t expected_processes = 1;
+  /// What a call does while Redis is unavailable: the local fallback, or fail closed.
   fleet_unavailable_policy on_unavailable = fleet_unavailable_policy::fallback_local;
 };
 

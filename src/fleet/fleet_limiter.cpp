@@ -141,7 +141,10 @@ struct fleet_limiter::state {
   std::vector<std::string> acquire_args(const op& o) const {
     const auto left = std::chrono::duration_cast<microseconds>(o.deadline - clock::now());
     // Strictly before the deadline: at the deadline itself the call has timed out.
-    const auto max_wait = std::max<microseconds::rep>(-1, left.count() - 1);
+    // fail_fast: a slot now or none, as the local limiter does.
+    const auto max_wait = rate.mode == rate_limit_mode::fail_fast
+                              ? microseconds::rep{0}
+                              : std::max<microseconds::rep>(-1, left.count() - 1);
     return {"EVALSHA",
             sha,
             "2",

@@ -98,6 +98,12 @@ struct batch {
       BOOST_TEST(took[i] <= 5s + 500ms); // timeouts.total, plus scheduling
     }
   }
+  long long max_ms() const {
+    clock_type::duration m{};
+    for (const auto& t : took)
+      m = std::max(m, t);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m).count();
+  }
   std::size_t succeeded() const {
     return static_cast<std::size_t>(
         std::ranges::count_if(results, [](const auto& r) { return r && r->has_value(); }));
@@ -124,6 +130,8 @@ BOOST_AUTO_TEST_CASE(redis_killed_mid_run_falls_back_then_the_fleet_resumes) {
   batch during; // the fallback: 30 / 2 per window, so 20 calls need two of its windows
   during.run(ioc, c, 20);
   BOOST_TEST(during.succeeded() == 20u);
+  BOOST_TEST_MESSAGE("after the kill: 20 calls through the fallback, the slowest in "
+                     << during.max_ms() << " ms");
   BOOST_TEST(c.stats().fleet_fallbacks >= 20u);
   BOOST_TEST(log.saw("is unavailable"));
   BOOST_TEST(server.counters().responses_429 == 0u);
@@ -162,6 +170,8 @@ BOOST_AUTO_TEST_CASE(fail_closed_reports_fleet_unavailable_and_sends_nothing) {
   }
   for (const auto& t : b.took)
     BOOST_TEST(t < 1s); // connection refused: at once, not after the call's deadline
+  BOOST_TEST_MESSAGE("fail closed: 3 calls failed with fleet_unavailable, the slowest in "
+                     << b.max_ms() << " ms");
   BOOST_TEST(server.counters().requests == 0u);
   BOOST_TEST(c.stats().fleet_fallbacks == 0u);
 }
@@ -181,8 +191,46 @@ BOOST_AUTO_TEST_CASE(a_hung_redis_counts_as_unavailable_after_the_command_timeou
   redis.resume();
   BOOST_TEST(b.succeeded() == 4u);
   BOOST_TEST(c.stats().fleet_fallbacks >= 4u);
+  BOOST_TEST_MESSAGE("hung Redis: 4 calls through the fallback, the slowest in " << b.max_ms()
+                                                                                 << " ms");
   for (const auto& t : b.took)
     BOOST_TEST(t < 2s); // fleet.command_timeout (100 ms), then the fallback's free tokens
+}
+
+BOOST_AUTO_TEST_CASE(a_429_pauses_the_whole_fleet) {
+  test::redis_server redis;
+  talkory::testing::mock_server server(strict_server());
+  server.script(429, R"({"error":{"code":"rate_limited","message":"Slow down.","status":429}})",
+                {{"Retry-After", "2"}});
+  boost::asio::io_context ioc;
+  talkory::client first(ioc.get_executor(), fleet_client(server, redis.url(), nullptr, "paused:"));
+  batch b;
+  b.run(ioc, first, 1);
+  BOOST_REQUIRE(b.results[0] && !b.results[0]->has_value());
+  BOOST_TEST(b.results[0]->error().code == errc::rate_limited);
+  const auto keys = talkory::detail::make_fleet_keys(
+      "paused:", talkory::testing::mock_server_options::demo_key_value,
+      "https://127.0.0.1:" + std::to_string(server.port()));
+  BOOST_REQUIRE(test::run_until(ioc, [&] {
+    return redis.command({"EXISTS", keys.pause}).at(0) == "1";
+  }));
+  const auto left = std::stoll(redis.command({"PTTL", keys.pause}).at(0));
+  BOOST_TEST(left > 1000);
+  BOOST_TEST(left <= 2000);
+
+  // Another client of the key (another process, as far as Redis can tell): no slot before its
+  // 300 ms deadline, so it fails at once instead of sending into the server's pause.
+  talkory::client second(ioc.get_executor(), fleet_client(server, redis.url(), nullptr, "paused:"));
+  std::optional<result<health_report>> r;
+  const auto started = clock_type::now();
+  talkory::call_options short_call;
+  short_call.timeout = 300ms;
+  second.async_health(short_call, [&](result<health_report> x) { r.emplace(std::move(x)); });
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return r.has_value(); }));
+  BOOST_REQUIRE(!r->has_value());
+  BOOST_TEST(r->error().code == errc::rate_limited);
+  BOOST_TEST((clock_type::now() - started < 300ms));
+  BOOST_TEST(server.counters().requests == 1u); // only the first client's request
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_completes_callers_waiting_for_a_fleet_slot) {

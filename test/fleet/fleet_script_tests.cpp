@@ -140,6 +140,16 @@ BOOST_AUTO_TEST_CASE(a_slot_past_the_deadline_is_refused_and_not_reserved) {
   BOOST_TEST(granted.wait_us == us(10s).count());
 }
 
+BOOST_AUTO_TEST_CASE(a_clock_that_steps_back_never_reorders_the_log) {
+  // token_bucket never lets time run backwards; the script keeps its log in order the same way
+  // (Redis's TIME may step back when the host's clock is corrected).
+  fleet_script s(shared_redis(), 3, 60s, "stepback");
+  BOOST_TEST(s.try_take(at(10s)));
+  const auto earlier = s.acquire(t0, 1min);
+  BOOST_TEST(earlier.allowed);
+  BOOST_TEST(earlier.wait_us == us(10s).count()); // not before the slot already given
+}
+
 BOOST_AUTO_TEST_CASE(the_log_keeps_only_the_last_capacity_grants) {
   fleet_script s(shared_redis(), 3, 1s, "bounded");
   for (int i = 0; i < 20; ++i)
