@@ -269,4 +269,37 @@ BOOST_AUTO_TEST_CASE(shutdown_completes_callers_waiting_for_a_fleet_slot) {
   BOOST_TEST(waiting->error().code == errc::cancelled);
 }
 
+BOOST_AUTO_TEST_CASE(a_caller_waiting_for_its_fleet_slot_can_cancel) {
+  test::redis_server redis;
+  talkory::testing::mock_server server(strict_server());
+  boost::asio::io_context ioc;
+  auto o = fleet_client(server, redis.url(), nullptr, "cancel:");
+  o.rate_limit.requests_per_window = 1; // the second caller's slot is a minute away
+  o.rate_limit.burst = 1;
+  o.rate_limit.window = 60s;
+  o.timeouts.total = 120s;
+  talkory::client c(ioc.get_executor(), o);
+  batch first;
+  first.run(ioc, c, 1);
+  const auto keys = talkory::detail::make_fleet_keys(
+      "cancel:", talkory::testing::mock_server_options::demo_key_value,
+      "https://127.0.0.1:" + std::to_string(server.port()));
+  const auto granted = redis.command({"LINDEX", keys.limit, "-1"}).at(0);
+  test::cancellable_call waiting;
+  waiting.start(c);
+  BOOST_REQUIRE(test::run_until(ioc, [&] {
+    return redis.command({"LINDEX", keys.limit, "-1"}).at(0) != granted;
+  }));
+  const auto cancelled_at = clock_type::now();
+  waiting.cancel();
+  BOOST_REQUIRE(test::run_until(
+      ioc, [&] { return waiting.completions > 0; }, 3s));
+  BOOST_TEST((clock_type::now() - cancelled_at < 1s)); // not when the slot comes, a minute on
+  // Handlers that would complete it a second time get their chance here.
+  test::run_until(
+      ioc, [] { return false; }, 200ms);
+  waiting.expect_cancelled_once();
+  BOOST_TEST(server.counters().requests == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
