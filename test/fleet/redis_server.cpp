@@ -7,7 +7,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +15,6 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <hiredis/hiredis.h>
-
-extern char** environ;
 
 namespace talkory::test {
 
@@ -77,14 +75,25 @@ void redis_server::start() {
   for (auto& a : argv)
     args.push_back(a.data());
   args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  const int rc = posix_spawnp(&pid_, "redis-server", &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0)
-    throw std::runtime_error("cannot start redis-server (is the redis-server package installed?)");
+  // fork + exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test killed by CTest's timeout
+  // must not leave its redis-server behind (the signal follows the forking thread: the tests run
+  // on the main thread). Only async-signal-safe calls between fork and exec.
+  const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127); // the parent is already gone
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    execvp("redis-server", args.data());
+    _exit(127);
+  }
+  if (devnull >= 0)
+    ::close(devnull);
+  if (pid_ < 0)
+    throw std::runtime_error("cannot start redis-server (fork failed)");
   // Bounded: redis-server is up within milliseconds; 10 s covers a loaded CI machine.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < give_up) {
