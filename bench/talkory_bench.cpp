@@ -25,6 +25,7 @@
 
 #include "allocation_counter.hpp"
 #include "cli_support.hpp"
+#include "fleet_bench.hpp"
 
 namespace asio = boost::asio;
 namespace cli = talkory::cli;
@@ -39,6 +40,7 @@ constexpr std::string_view usage_text =
     R"(usage: talkory-bench [--base-url URL [--ca-file PATH]] [--requests N] [--concurrency C]
                      [--connections K] [--warmup W] [--no-reuse] [--default-options]
                      [--coalesce] [--json]
+       talkory-bench --redis URL [--processes P] [--window-ms W] [--requests N] [--json]
 
 Issues N health() calls from C concurrent coroutines through one talkory::client and reports
 throughput, latency percentiles, TLS handshakes, connection reuse, CPU time, operator new calls
@@ -58,6 +60,8 @@ and peak memory.
   --coalesce          single-flight on (the client's default): concurrent calls may then
                       share one request
   --json              print the results as one JSON object on stdout
+  --redis URL         fleet mode: P processes share one key's limit through Redis (see
+                      talkory-bench --redis URL --help)
   -h, --help          print this help and exit
 
 Unless --default-options is given, the client-side rate limiter is disabled and retries are
@@ -449,6 +453,9 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
+    if (talkory::bench::is_fleet_run(argc, argv)) {
+      return talkory::bench::fleet_main(argc, argv);
+    }
     return run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << program << ": error: " << e.what() << '\n';

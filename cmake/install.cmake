@@ -42,6 +42,11 @@ endif()
 # works for any P.
 file(RELATIVE_PATH talkory_pc_prefix_from_pcfiledir /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" talkory_pc_prefix_from_pcfiledir "${talkory_pc_prefix_from_pcfiledir}")
+# Fleet mode links hiredis (found with pkg-config, so it has a .pc file to require).
+set(talkory_pc_requires openssl)
+if(TALKORY_HAS_FLEET)
+  string(APPEND talkory_pc_requires " hiredis")
+endif()
 set(talkory_pc_boost_libs "$<TARGET_LINKER_FILE:Boost::json> $<TARGET_LINKER_FILE:Boost::url>")
 foreach(pc talkory talkory-testing)
   configure_file(cmake/${pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${pc}.pc.configured @ONLY)

@@ -153,3 +153,13 @@ if(TARGET talkory-curl-peer)
   set_tests_properties(bench.curl_peer_smoke PROPERTIES TIMEOUT 60)
 endif()
 set_property(TEST ${talkory_bench_tests} APPEND PROPERTY LABELS bench)
+# Fleet mode's flags (no Redis needed: nothing listens on port 1, so the fallback answers).
+if(TALKORY_HAS_FLEET)
+  talkory_cli_test(health_demo_redis_fallback 0 "^gpt +ok$" "" ${cli_health} --demo --redis
+                   redis://127.0.0.1:1)
+  talkory_cli_test(health_redis_tls_refused 2 "hiredis 0.14" "" ${cli_health} --demo --redis
+                   rediss://127.0.0.1:1)
+endif()
+talkory_cli_test(bench_redis_needs_a_value 64 "'--redis' needs a value" "" ${cli_bench} --redis)
+talkory_cli_test(bench_redis_bad_processes 64 "--processes needs a whole number" "" ${cli_bench}
+                 --redis redis://127.0.0.1:1 --processes 0)

@@ -21,7 +21,8 @@ add_executable(talkory-mock-server example/mock_server_main.cpp)
 target_link_libraries(talkory-mock-server PRIVATE talkory_testing talkory_warnings)
 
 # allocation_counter.cpp replaces the global operator new/delete: in this executable only.
-add_executable(talkory-bench bench/talkory_bench.cpp bench/allocation_counter.cpp)
+add_executable(talkory-bench bench/talkory_bench.cpp bench/allocation_counter.cpp
+                             bench/fleet_bench.cpp)
 target_link_libraries(talkory-bench PRIVATE talkory_cli_support talkory talkory_testing Boost::json
                                             talkory_warnings)
 

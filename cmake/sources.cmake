@@ -45,7 +45,16 @@ set(TALKORY_LIBRARY_SOURCES
     src/unit_random.cpp
     src/version.cpp
     src/watch.cpp
-    src/watch_state.cpp)
+    src/watch_state.cpp
+    src/fleet/fleet_keys.cpp
+    src/fleet/redis_url.cpp)
+
+# Fleet mode (src/fleet/): compiled into the library only when hiredis is found.
+# The parts that need no hiredis (the URL, the key derivation) are library sources above.
+set(TALKORY_FLEET_SOURCES
+    src/fleet/fleet_cache.cpp
+    src/fleet/fleet_limiter.cpp
+    src/fleet/redis_connection.cpp)
 
 # The mock server (talkory::testing), shipped for users' own tests.
 set(TALKORY_TESTING_SOURCES
@@ -121,6 +130,14 @@ set(TALKORY_INTEGRATION_TEST_SOURCES
 set(TALKORY_SOAK_TEST_SOURCES
     test/soak/chaos_soak_tests.cpp
     test/soak/main.cpp)
+# The fleet tests (label fleet): a real redis-server, started per test.
+set(TALKORY_FLEET_TEST_SOURCES
+    test/fleet/fleet_failure_tests.cpp
+    test/fleet/fleet_options_tests.cpp
+    test/fleet/fleet_process_tests.cpp
+    test/fleet/fleet_script_tests.cpp
+    test/fleet/main.cpp)
+set(TALKORY_FLEET_TEST_SUPPORT_SOURCES test/fleet/redis_server.cpp)
 # Test-only servers beside the mock: the raw-bytes fault server and its certificates.
 set(TALKORY_TEST_SUPPORT_SOURCES
     test/support/fault_server.cpp

@@ -49,6 +49,31 @@ talkory_test_executable(integration_tests ${TALKORY_INTEGRATION_TEST_SOURCES})
 talkory_test_executable(soak_tests ${TALKORY_SOAK_TEST_SOURCES})
 set_tests_properties(soak_tests.chaos_soak_tests PROPERTIES LABELS soak TIMEOUT 600)
 
+# The fleet tests (label fleet), when fleet mode is built: each test starts its own redis-server
+# on a free port of 127.0.0.1 (test/fleet/redis_server.*); skipped (77) without redis-server.
+if(TALKORY_HAS_FLEET)
+  add_library(talkory_fleet_test_support STATIC ${TALKORY_FLEET_TEST_SUPPORT_SOURCES})
+  target_include_directories(talkory_fleet_test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/test)
+  target_link_libraries(talkory_fleet_test_support PUBLIC ${HIREDIS_LINK_LIBRARIES}
+                        PRIVATE Boost::headers talkory_test_warnings)
+  talkory_test_executable(fleet_tests ${TALKORY_FLEET_TEST_SOURCES})
+  target_link_libraries(fleet_tests PRIVATE talkory_fleet_test_support)
+  foreach(file ${TALKORY_FLEET_TEST_SOURCES})
+    get_filename_component(suite ${file} NAME_WE)
+    if(TEST fleet_tests.${suite})
+      set_tests_properties(fleet_tests.${suite} PROPERTIES LABELS fleet SKIP_RETURN_CODE 77
+                           TIMEOUT 120)
+    endif()
+  endforeach()
+  if(TALKORY_BUILD_EXAMPLES)
+    add_dependencies(fleet_tests talkory-bench) # fleet_process_tests runs it
+    set_tests_properties(fleet_tests.fleet_process_tests PROPERTIES
+                         ENVIRONMENT TALKORY_BENCH=$<TARGET_FILE:talkory-bench>)
+  else()
+    set_tests_properties(fleet_tests.fleet_process_tests PROPERTIES DISABLED ON)
+  endif()
+endif()
+
 # Public headers compile alone without Beast or OpenSSL (DESIGN.md: the pimpl keeps them in src/).
 # What a header includes does not depend on sanitizers, so the sanitizer presets (whose CI time
 # is the scarce part) leave this compile-only check to the release preset.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <expected>
 #include <iostream>
@@ -33,7 +34,7 @@ constexpr std::string_view program = "talkory-health";
 
 constexpr std::string_view usage_text =
     R"(usage: talkory-health [--base-url URL] [--ca-file PATH] [--timeout SECONDS] [--json]
-                      [--demo] [--verbose] [--watch [--interval SECONDS]]
+                      [--demo] [--verbose] [--watch [--interval SECONDS]] [--redis URL]
 
 Asks the Talkory API (GET /v1/health/llm) which LLM providers are up.
 
@@ -47,6 +48,9 @@ Asks the Talkory API (GET /v1/health/llm) which LLM providers are up.
                       JSON Lines with --json) until Ctrl-C or SIGTERM; --timeout bounds each poll
   --interval SECONDS  time between polls in --watch mode, decimals allowed (default: 60;
                       with --demo: 1, and the demo's providers flip every few seconds)
+  --redis URL         fleet mode: share the key's rate limit with every other process using
+                      it through the Redis at URL (redis://host:port[/db]; password from the
+                      variable TALKORY_REDIS_PASSWORD when set)
   -h, --help          print this help and exit
 
 The API key is read from the TALKORY_API_KEY environment variable.
@@ -58,7 +62,7 @@ an error polling again cannot fix (401, 403, 404, ...), 64 usage error.
 constexpr cli::flag_spec flag_specs[] = {
     {"--base-url", true}, {"--ca-file", true},  {"--timeout", true}, {"--json", false},
     {"--demo", false},    {"--verbose", false}, {"--help", false},   {"-h", false},
-    {"--watch", false},   {"--interval", true},
+    {"--watch", false},   {"--interval", true}, {"--redis", true},
 };
 
 struct arguments {
@@ -71,6 +75,7 @@ struct arguments {
   bool help = false;
   bool watch = false;
   std::optional<std::chrono::milliseconds> interval;
+  std::optional<std::string> redis;
 };
 
 std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
@@ -92,6 +97,8 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
       }
     } else if (name == "--json") {
       args.json = true;
+    } else if (name == "--redis") {
+      args.redis = std::string(*value);
     } else if (name == "--demo") {
       args.demo = true;
     } else if (name == "--verbose") {
@@ -190,6 +197,13 @@ int run(int argc, char** argv) {
   }
   if (args->timeout) {
     apply_timeout(options.timeouts, *args->timeout);
+  }
+  if (args->redis) {
+    options.fleet.redis_url = *args->redis;
+    if (const char* password = std::getenv("TALKORY_REDIS_PASSWORD");
+        password != nullptr && *password != '\0') {
+      options.fleet.password_env = "TALKORY_REDIS_PASSWORD";
+    }
   }
   if (args->verbose) {
     if (server) {

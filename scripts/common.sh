@@ -55,6 +55,18 @@ ensure_packages() {
   apt_install "${missing[@]}" "${missing_optional[@]}" || die "missing packages: ${missing[*]}"
 }
 
+# Fleet mode's build dependency (hiredis) and its tests' server (redis-server), which only the
+# test script needs: a build without them just leaves fleet mode out.
+ensure_fleet_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  local missing=() pkg
+  for pkg in libhiredis-dev redis-server; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  apt_install "${missing[@]}" || die "missing packages for the fleet tests: ${missing[*]}"
+}
+
 # Installs the given packages with apt-get (through sudo when not root and sudo needs no
 # password, or there is a terminal to ask for one). Returns non-zero, after saying why, when they
 # cannot be installed: the caller decides whether that is fatal.

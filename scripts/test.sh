@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the release preset (unit, integration and CLI tests), then the
+# Builds and runs every test: the release preset (unit, integration, CLI and fleet tests, the
+# last on a redis-server each starts itself), then the
 # asan preset (AddressSanitizer + UBSan), then the tsan preset (ThreadSanitizer: the pool and
 # the client on multi-threaded io_contexts), then the libFuzzer targets for a short fixed time
 # each (scripts/fuzz.sh: clang 19, skipped with a message where it cannot be had). Fails on any
@@ -23,6 +24,7 @@ for arg in "$@"; do
 done
 
 ensure_packages
+ensure_fleet_packages # hiredis and redis-server: the fleet tests (label fleet) need both
 # Two cores are all a CI machine has; more jobs only thrash memory on Beast's heavy headers.
 for preset in "${presets[@]}"; do
   log "[$preset] configure"

@@ -66,19 +66,71 @@ result<T> remember_or_fall_back(client_impl& impl, const api_endpoint<T>& ep, re
   return stale;
 }
 
+/// Fleet mode: another process's answer, decoded as if it had just arrived, marked as cached.
+template <class T>
+std::optional<T> from_fleet(client_impl& impl, const api_endpoint<T>& ep,
+                            const shared_answer_store::outcome& shared, const call_limits& limits) {
+  pipeline_response stored;
+  stored.response.result(200);
+  stored.response.set("X-Request-Id", shared.request_id);
+  stored.response.body() = shared.body;
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      call_limits::clock::now() - limits.started);
+  auto decoded = ep.decode(stored, latency);
+  if (!decoded)
+    return std::nullopt; // not what this version decodes: ask the server instead
+  auto* meta = ep.cache_metadata(*decoded);
+  meta->from_cache = true;
+  meta->age = shared.age;
+  // Dated by its real age, so the local cache does not keep it longer than cache_ttl in all.
+  impl.cache().store<T>(&ep, *decoded, impl.now() - shared.age);
+  ++impl.counters().cache_hits;
+  return std::move(*decoded);
+}
+
 template <class T>
 boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
                                            const api_endpoint<T>* ep,
                                            std::shared_ptr<call_state> call, call_limits limits) {
   co_await boost::asio::this_coro::throw_if_cancelled(false);
+  // Fleet mode with a cache: the fleet's answer, or this process elected to fetch it for all.
+  auto* shared = ep->cache_metadata ? impl->shared_answers() : nullptr;
+  std::string lease;
+  if (shared) {
+    auto found = co_await shared->obtain(ep->request.path, limits.deadline);
+    if (call->cancelled)
+      co_return std::unexpected(cancelled_error());
+    if (found.kind == shared_answer_store::verdict::hit &&
+        answer_is_fresh(found.age, impl->options().cache_ttl, limits.max_age))
+      if (auto answer = from_fleet<T>(*impl, *ep, found, limits))
+        co_return std::move(*answer);
+    if (found.kind == shared_answer_store::verdict::timeout)
+      co_return remember_or_fall_back<T>(
+          *impl, *ep,
+          std::unexpected(client_error(errc::timeout,
+                                       "the call's deadline passed while another process of the "
+                                       "fleet was fetching the answer")));
+    if (found.kind == shared_answer_store::verdict::refresh)
+      lease = std::move(found.lease_token);
+  }
   auto r = co_await impl->pipeline().perform(*call, ep->request, limits);
-  if (!r)
+  if (!r) {
+    if (!lease.empty())
+      shared->release(ep->request.path, std::move(lease));
     co_return remember_or_fall_back<T>(*impl, *ep, std::unexpected(std::move(r.error())));
+  }
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
       call_limits::clock::now() - limits.started);
   auto decoded = ep->decode(*r, latency);
   if (!decoded)
     decoded.error().attempts = r->attempts;
+  if (!lease.empty()) {
+    if (decoded)
+      shared->publish(ep->request.path, std::string(r->response["X-Request-Id"]),
+                      std::move(r->response.body()), std::move(lease));
+    else
+      shared->release(ep->request.path, std::move(lease));
+  }
   co_return remember_or_fall_back<T>(*impl, *ep, std::move(decoded));
 }
 

@@ -14,6 +14,7 @@
 #include "call_registry.hpp"
 #include "observability.hpp"
 #include "request_pipeline.hpp"
+#include "shared_answer_store.hpp"
 #include "single_flight.hpp"
 #include "stats_counters.hpp"
 #include "unit_random.hpp"
@@ -46,17 +47,21 @@ public:
   answer_cache& cache() noexcept { return cache_; }
   answer_cache::clock::time_point now() const { return now_(); }
   const request_pipeline& pipeline() const noexcept { return *pipeline_; }
+  /// Fleet mode with cache_ttl: the fleet-wide cache and single-flight; null otherwise.
+  shared_answer_store* shared_answers() const noexcept { return shared_answers_.get(); }
   /// Where events go; null when nothing observes (see event_hub).
   const std::shared_ptr<const event_hub>& hub() const noexcept { return hub_; }
 
 private:
   void close_calls();
+  /// The local token bucket, or with fleet.redis_url set (and fleet mode built) the fleet's.
+  std::shared_ptr<request_limiter> make_limiter(const origin& server);
 
   boost::asio::any_io_executor executor_;
   client_options options_;
   std::optional<api_error> options_error_;
   std::shared_ptr<const event_hub> hub_;
-  std::shared_ptr<rate_limiter> limiter_;
+  std::shared_ptr<request_limiter> limiter_; // local, or fleet-wide (src/fleet/)
   std::shared_ptr<connection_pool> pool_;
   stats_counters counters_;
   call_registry registry_;
@@ -64,6 +69,7 @@ private:
   answer_cache cache_;
   clock_function now_;
   std::optional<request_pipeline> pipeline_;
+  std::shared_ptr<shared_answer_store> shared_answers_;
 };
 
 /// Owned only by client handles: when the last one goes, the calls in flight are cancelled.

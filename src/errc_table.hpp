@@ -18,7 +18,7 @@ struct errc_row {
 };
 
 // One row per enumerator, in declaration order, so that the table is indexed by value - 1.
-inline constexpr std::array<errc_row, 20> errc_rows{{
+inline constexpr std::array<errc_row, 21> errc_rows{{
     {
         .code = errc::invalid_request,
         .name = "invalid_request",
@@ -139,6 +139,14 @@ inline constexpr std::array<errc_row, 20> errc_rows{{
         .summary = "unknown API error (an unrecognised error code or a non-JSON error body)",
         .advice = "see the HTTP status and the body snippet",
     },
+    {
+        .code = errc::fleet_unavailable,
+        .name = "fleet_unavailable",
+        .summary = "fleet rate limit unavailable (Redis unreachable or slower than "
+                   "fleet.command_timeout; nothing was sent)",
+        .advice = "check that Redis runs at fleet.redis_url, or set fleet.on_unavailable = "
+                  "fallback_local",
+    },
 }};
 
 /// The server codes are exactly the first rows, up to service_unavailable.
@@ -177,6 +185,7 @@ constexpr bool is_enumerator(errc code) noexcept {
   case errc::invalid_response:
   case errc::response_too_large:
   case errc::unknown_api_error:
+  case errc::fleet_unavailable:
     return true;
   }
   return false;

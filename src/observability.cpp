@@ -76,6 +76,18 @@ void event_hub::emit(const call_event& event, const api_error* error) const noex
   }
 }
 
+void event_hub::log_text(log_level level, std::string_view text) const noexcept {
+  if (!log_.sink || log_.level == log_level::off || level < log_.level)
+    return;
+  try {
+    std::string line(text);
+    scrub_secret(line, secret_);
+    log_.sink(level, printable_text(line, log_options::max_message_length, ' '));
+  } catch (...) {
+    // Dropped, like an event's line.
+  }
+}
+
 void event_hub::call_finished(std::uint64_t call_id, std::uint64_t shared_call_id,
                               clock::time_point started, const api_error* error,
                               bool from_cache) const {

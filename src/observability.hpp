@@ -48,6 +48,10 @@ public:
   /// observer or the sink throws is caught and dropped.
   void emit(const call_event& event, const api_error* error = nullptr) const noexcept;
 
+  /// A line that is no call event (fleet mode going to its local fallback and back) to the sink
+  /// at `level`, scrubbed of the key, terminal-safe and bounded like every log line. Never throws.
+  void log_text(log_level level, std::string_view text) const noexcept;
+
   /// call_finished of call `call_id` (started at `started`; `shared_call_id` the call whose
   /// request it shared, or 0): `error` null on success.
   void call_finished(std::uint64_t call_id, std::uint64_t shared_call_id, clock::time_point started,

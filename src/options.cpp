@@ -12,6 +12,7 @@
 
 #include "base_url.hpp"
 #include "call_settings.hpp"
+#include "fleet/redis_url.hpp"
 #include "text.hpp"
 
 namespace talkory {
@@ -98,6 +99,48 @@ std::optional<api_error> check_ca_file(const std::string& path) {
   return std::nullopt;
 }
 
+// fleet_options, checked only when fleet mode is asked for (a non-empty redis_url).
+std::optional<api_error> check_fleet(const client_options& o) {
+  const auto& f = o.fleet;
+#if !defined(TALKORY_HAS_FLEET)
+  return invalid_options("fleet.redis_url is set, but this build of talkory has no fleet mode "
+                         "(hiredis was not found when it was built): install libhiredis-dev "
+                         "and rebuild talkory, or leave fleet.redis_url empty");
+#endif
+  if (!o.rate_limit.enabled)
+    return invalid_options("fleet mode shares the client-side rate limit across processes: set "
+                           "rate_limit.enabled = true, or leave fleet.redis_url empty");
+  if (auto address = detail::parse_redis_url(f.redis_url); !address)
+    return std::move(address.error());
+  if (auto e = check_positive({{"fleet.connect_timeout", f.connect_timeout},
+                               {"fleet.command_timeout", f.command_timeout},
+                               {"fleet.reconnect_backoff", f.reconnect_backoff},
+                               {"fleet.max_reconnect_backoff", f.max_reconnect_backoff}}))
+    return e;
+  if (f.max_reconnect_backoff < f.reconnect_backoff)
+    return invalid_options("fleet.max_reconnect_backoff (" + ms(f.max_reconnect_backoff) +
+                           ") must not be less than fleet.reconnect_backoff (" +
+                           ms(f.reconnect_backoff) + ")");
+  if (auto e = check_not_negative("fleet.window_margin", f.window_margin))
+    return e;
+  if (f.expected_processes == 0)
+    return invalid_options("fleet.expected_processes must be at least 1: the number of "
+                           "processes sharing the key (the fallback allows rate_limit / it)");
+  constexpr std::size_t max_prefix = 128;
+  if (f.key_prefix.size() > max_prefix || detail::has_control_character(f.key_prefix))
+    return invalid_options("fleet.key_prefix must be at most " + std::to_string(max_prefix) +
+                           " characters without control characters (default \"talkory:\")");
+  if (!f.password_env.empty()) {
+    const char* password = std::getenv(f.password_env.c_str());
+    if (password == nullptr || *password == '\0')
+      return invalid_options("fleet.password_env names the environment variable \"" +
+                             f.password_env +
+                             "\", which is not set or empty: export the Redis password there, "
+                             "or leave fleet.password_env empty for a Redis without AUTH");
+  }
+  return std::nullopt;
+}
+
 std::optional<api_error> check_options(const client_options& o, detail::origin* parsed) {
   if (o.api_key.empty())
     return invalid_options("api_key is empty: set client_options::api_key (or the TALKORY_API_KEY "
@@ -151,6 +194,10 @@ std::optional<api_error> check_options(const client_options& o, detail::origin* 
       return invalid_options("rate_limit.window must be greater than zero (got " +
                              ms(o.rate_limit.window) + ")" + std::string(or_disable));
   }
+
+  if (!o.fleet.redis_url.empty())
+    if (auto e = check_fleet(o))
+      return e;
 
   if (o.retry.max_retries < 0)
     return invalid_options("retry.max_retries must not be negative (got " +
@@ -217,6 +264,10 @@ std::string_view to_string(rate_limit_mode mode) noexcept {
   return mode == rate_limit_mode::fail_fast ? "fail_fast" : "wait";
 }
 
+std::string_view to_string(fleet_unavailable_policy policy) noexcept {
+  return policy == fleet_unavailable_policy::fail ? "fail" : "fallback_local";
+}
+
 } // namespace
 
 client_options client_options::from_env() {
@@ -245,6 +296,10 @@ std::optional<api_error> validate_options(const client_options& options, origin*
 
 std::ostream& operator<<(std::ostream& os, const client_options& o) {
   const auto bool_text = [](bool b) { return b ? "true" : "false"; };
+  const auto redis_url_text =
+      o.fleet.redis_url.empty()
+          ? std::string("<off>")
+          : redact_key(printable_quoted(printable_url(o.fleet.redis_url)), o.api_key);
   os << "client_options{api_key=";
   if (o.api_key.empty())
     os << "<empty>";
@@ -272,7 +327,16 @@ std::ostream& operator<<(std::ostream& os, const client_options& o) {
      << ", coalesce_concurrent_calls=" << bool_text(o.coalesce_concurrent_calls)
      << ", cache_ttl=" << ms(o.cache_ttl) << ", serve_stale_for=" << ms(o.serve_stale_for)
      << ", max_response_body=" << o.max_response_body
-     << ", max_response_header=" << o.max_response_header
+     << ", max_response_header=" << o.max_response_header << ", fleet={redis_url=" << redis_url_text
+     << ", password_env=" << redact_key(printable_quoted(o.fleet.password_env), o.api_key)
+     << ", key_prefix=" << redact_key(printable_quoted(o.fleet.key_prefix), o.api_key)
+     << ", connect_timeout=" << ms(o.fleet.connect_timeout)
+     << ", command_timeout=" << ms(o.fleet.command_timeout)
+     << ", reconnect_backoff=" << ms(o.fleet.reconnect_backoff)
+     << ", max_reconnect_backoff=" << ms(o.fleet.max_reconnect_backoff)
+     << ", window_margin=" << ms(o.fleet.window_margin)
+     << ", expected_processes=" << o.fleet.expected_processes
+     << ", on_unavailable=" << to_string(o.fleet.on_unavailable) << "}"
      << ", log={level=" << to_string(o.log.level) << ", sink=" << (o.log.sink ? "<set>" : "<none>")
      << "}, observer=" << (o.observer ? "<set>" : "<none>") << '}';
   return os;

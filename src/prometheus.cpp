@@ -17,7 +17,7 @@ struct metric {
 };
 
 // clang-format off
-constexpr std::array<metric, 18> metrics{{
+constexpr std::array<metric, 19> metrics{{
     {&client_stats::calls_started, "calls_started", false, "Calls started (async_health and health), cache hits and shared calls included."},
     {&client_stats::calls_succeeded, "calls_succeeded", false, "Calls completed with a result."},
     {&client_stats::calls_failed, "calls_failed", false, "Calls completed with an error, cancellations included."},
@@ -33,6 +33,7 @@ constexpr std::array<metric, 18> metrics{{
     {&client_stats::cache_hits, "cache_hits", false, "Calls answered from the cache without a request."},
     {&client_stats::stale_answers, "stale_answers", false, "Calls answered with a stale cached report after a failed refresh."},
     {&client_stats::coalesced_calls, "coalesced_calls", false, "Calls that shared another call's request in flight."},
+    {&client_stats::fleet_fallbacks, "fleet_fallbacks", false, "Fleet mode: limiter acquisitions served by the local fallback limiter because Redis was unavailable."},
     {&client_stats::connections_idle, "connections_idle", true, "Connections idle in the pool now."},
     {&client_stats::connections_active, "connections_active", true, "Connections lent to a call or being opened now."},
     {&client_stats::idle_connections_retired, "idle_connections_retired", false, "Idle connections closed because the peer closed or reset them or sent unsolicited bytes."},

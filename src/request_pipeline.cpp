@@ -68,6 +68,15 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
       ++p_.counters->rate_limit_waits;
       trace.waited(event_kind::limiter_waited, asked);
     }
+    if (limit_ec == errc::fleet_unavailable) {
+      auto e = client_error(errc::fleet_unavailable,
+                            "fleet mode cannot reach Redis at " + options.fleet.redis_url + " (" +
+                                p_.limiter->unavailable_reason() +
+                                "); nothing was sent because fleet.on_unavailable = fail: check "
+                                "that Redis runs there, or set it to fallback_local");
+      e.request_id = last_request_id;
+      co_return fail(std::move(e), attempt - 1);
+    }
     if (limit_ec && last_error) {
       // A pause (the server's own Remaining: 0) may cut the retries short, but the answer the
       // caller needs is still the server's error, not the limiter's.

@@ -20,8 +20,8 @@
 #include "call_trace.hpp"
 #include "connection_pool.hpp"
 #include "http_message.hpp"
-#include "rate_limiter.hpp"
 #include "request_bytes.hpp"
+#include "request_limiter.hpp"
 #include "stats_counters.hpp"
 #include "unit_random.hpp"
 
@@ -51,7 +51,7 @@ struct pipeline_parts {
   const client_options* options = nullptr;
   origin server;                                  // the parsed base URL
   std::shared_ptr<boost::asio::ssl::context> tls; // null for plain http
-  std::shared_ptr<rate_limiter> limiter;
+  std::shared_ptr<request_limiter> limiter; // the local token bucket, or the fleet's
   std::shared_ptr<connection_pool> pool;
   stats_counters* counters = nullptr;
   unit_random random;             // jitter for backoff

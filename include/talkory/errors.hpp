@@ -41,6 +41,7 @@ enum class errc {
   invalid_response,   ///< the server's response broke HTTP or the documented JSON shape
   response_too_large, ///< the response headers or body exceeded the configured caps
   unknown_api_error,  ///< an error response with an unrecognised code or a non-JSON body
+  fleet_unavailable,  ///< fleet mode with on_unavailable = fail: Redis unreachable or too slow
 };
 
 /// The exact string of an errc (`"rate_limited"`, `"tls_error"`, ...): the enumerator's name,

@@ -67,6 +67,44 @@ struct retry_options {
       60}; ///< a longer Retry-After fails at once instead of waiting
 };
 
+/// What a client in fleet mode does while Redis cannot be reached or answers too slowly.
+enum class fleet_unavailable_policy {
+  /// The client's own limiter at rate_limit divided by fleet.expected_processes (so a fleet of
+  /// that many processes stays under the key's limit without Redis), with a logged warning and
+  /// client_stats::fleet_fallbacks counting each such acquisition; Redis is retried with backoff.
+  fallback_local,
+  /// The call fails at once with errc::fleet_unavailable (fail closed).
+  fail,
+};
+
+/// Fleet mode: the rate limit of one key shared by every process (on every machine) that uses it,
+/// through a Redis server, and with cache_ttl set the last good answer too (one process fetches
+/// it for all, the others wait for it within their deadline). Off while redis_url is empty (the
+/// default). Redis sees only keys
+/// derived from a SHA-256 of the API key and the base URL's origin, never the key itself.
+/// Plain TCP only: Debian 12's hiredis 0.14 has no TLS, so keep Redis on a trusted network.
+struct fleet_options {
+  /// "redis://host:port[/db]" (host: a name, an IPv4 address or [IPv6]; port default 6379;
+  /// db default 0). No user info: the password comes from password_env. Empty: fleet mode off.
+  std::string redis_url;
+  /// The name of an environment variable holding the Redis password (AUTH), read at client
+  /// construction; empty: no AUTH. The password is a secret, never logged or printed.
+  std::string password_env;
+  /// Prepended to every Redis key talkory writes (keys look like PREFIX{<64 hex digits>}:limit).
+  std::string key_prefix = "talkory:";
+  milliseconds connect_timeout{1'000}; ///< TCP connect to Redis (and name resolution)
+  milliseconds command_timeout{250};   ///< one Redis command; slower counts as unavailable
+  milliseconds reconnect_backoff{100}; ///< first wait before reconnecting; doubles, with jitter
+  milliseconds max_reconnect_backoff{5'000}; ///< cap of the reconnect wait
+  /// Added to the window a token stays away, fleet-wide: requests granted one window apart can
+  /// reach the server closer together than that (a first request's TLS handshake, scheduling).
+  milliseconds window_margin{100};
+  /// How many processes share the key: the local fallback allows rate_limit / this (>= 1).
+  std::size_t expected_processes = 1;
+  /// What a call does while Redis is unavailable: the local fallback, or fail closed.
+  fleet_unavailable_policy on_unavailable = fleet_unavailable_policy::fallback_local;
+};
+
 /// Everything a client is configured with: plain data, every default documented, validated once
 /// at construction (validate() says what is wrong without building a client).
 struct client_options {
@@ -105,6 +143,9 @@ struct client_options {
   std::size_t max_response_body =
       1024 * 1024; ///< bytes; larger responses fail with response_too_large
   std::size_t max_response_header = 16 * 1024; ///< bytes of the status line and headers
+  /// Fleet mode: the rate limit shared with other processes through Redis (off by default).
+  /// Needs rate_limit.enabled; the limit, window and burst are the fleet's total.
+  fleet_options fleet;
   /// Logging: nothing by default (level off, no sink). See log_options for each message's level.
   log_options log;
   /// Per-call events for metrics and tracing; null (the default) reports none and costs nothing.

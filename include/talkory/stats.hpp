@@ -26,6 +26,8 @@ struct client_stats {
   std::uint64_t cache_hits = 0;       ///< calls answered from the cache without a request
   std::uint64_t stale_answers = 0;    ///< calls answered with a stale report after a failed refresh
   std::uint64_t coalesced_calls = 0;  ///< calls that shared another call's request in flight
+  std::uint64_t fleet_fallbacks = 0;  ///< fleet mode: limiter acquisitions served by the local
+                                      ///< fallback limiter because Redis was unavailable
   std::uint64_t connections_idle = 0; ///< gauge: now idle in the pool
   std::uint64_t connections_active = 0;       ///< gauge: now lent to a call or being opened
   std::uint64_t idle_connections_retired = 0; ///< idle ones closed at once because the peer closed

@@ -19,6 +19,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <future>
 #include <optional>
 #include <thread>
@@ -235,6 +236,23 @@ void mock_server::script(int status, std::string body,
 
 void mock_server::close_idle_connections() {
   impl_->run_on_server_thread([impl = impl_.get()] { impl->close_idle(); });
+}
+
+std::vector<std::chrono::steady_clock::time_point> mock_server::admitted_times() const {
+  return impl_->state->admitted_times();
+}
+
+std::size_t mock_server::max_admitted_in_any_window(std::chrono::milliseconds window) const {
+  const auto times = admitted_times(); // ascending: admitted in order under one mutex
+  std::size_t best = 0;
+  std::size_t first = 0;
+  for (std::size_t last = 0; last < times.size(); ++last) {
+    while (times[last] - times[first] >= window) {
+      ++first;
+    }
+    best = std::max(best, last - first + 1);
+  }
+  return best;
 }
 
 mock_counters mock_server::counters() const {

@@ -119,6 +119,49 @@ void mock_state::reset_counters() {
   counters_.connections_open = open;
 }
 
+std::vector<std::chrono::steady_clock::time_point> mock_state::admitted_times() const {
+  std::lock_guard lock{mutex_};
+  return admitted_;
+}
+
+std::optional<planned_response> mock_state::rate_limit(const std::string& key,
+                                                       clock::time_point now, header_list& limits) {
+  auto& window = windows_[key];
+  const auto refuse = [&](clock::duration left) {
+    const auto retry_after = std::max<std::chrono::seconds::rep>(
+        1, std::chrono::ceil<std::chrono::seconds>(left).count());
+    limits.emplace_back("X-RateLimit-Remaining", "0");
+    limits.emplace_back("Retry-After", std::to_string(retry_after));
+    return error(429, "rate_limited", "Rate limit exceeded. Slow down and retry.",
+                 std::move(limits));
+  };
+  if (options_.sliding_rate_window) {
+    // Admissions older than one window no longer count.
+    while (!window.admitted.empty() && now - window.admitted.front() >= options_.rate_window) {
+      window.admitted.pop_front();
+    }
+    if (window.admitted.size() >= options_.rate_limit) {
+      return refuse(window.admitted.front() + options_.rate_window - now);
+    }
+    window.admitted.push_back(now);
+    admitted_.push_back(now);
+    limits.emplace_back("X-RateLimit-Remaining",
+                        std::to_string(options_.rate_limit - window.admitted.size()));
+    return std::nullopt;
+  }
+  // A fixed window per key, opened by the first request after the previous one ended.
+  if (window.used == 0 || now - window.start >= options_.rate_window) {
+    window.start = now;
+    window.used = 0;
+  }
+  if (window.used >= options_.rate_limit) {
+    return refuse(window.start + options_.rate_window - now);
+  }
+  ++window.used;
+  limits.emplace_back("X-RateLimit-Remaining", std::to_string(options_.rate_limit - window.used));
+  return std::nullopt;
+}
+
 planned_response mock_state::respond(const request_facts& request) {
   std::lock_guard lock{mutex_};
   ++counters_.requests;
@@ -144,24 +187,10 @@ planned_response mock_state::respond(const request_facts& request) {
         "Invalid API key: it is wrong, revoked, or expired. Create a new key in settings.");
   }
 
-  // A fixed window per key, opened by the first request after the previous one ended.
-  const auto now = sources_.now();
-  auto& window = windows_[key->first];
-  if (window.used == 0 || now - window.start >= options_.rate_window) {
-    window = {now, 0};
-  }
   header_list limits{{"X-RateLimit-Limit", std::to_string(options_.rate_limit)}};
-  if (window.used >= options_.rate_limit) {
-    const auto left = window.start + options_.rate_window - now;
-    const auto retry_after = std::max<std::chrono::seconds::rep>(
-        1, std::chrono::ceil<std::chrono::seconds>(left).count());
-    limits.emplace_back("X-RateLimit-Remaining", "0");
-    limits.emplace_back("Retry-After", std::to_string(retry_after));
-    return error(429, "rate_limited", "Rate limit exceeded. Slow down and retry.",
-                 std::move(limits));
+  if (auto refused = rate_limit(key->first, sources_.now(), limits)) {
+    return std::move(*refused);
   }
-  ++window.used;
-  limits.emplace_back("X-RateLimit-Remaining", std::to_string(options_.rate_limit - window.used));
 
   const auto path = request.target.substr(0, request.target.find('?'));
   if (path != health_path) {

@@ -70,6 +70,7 @@ public:
   void script(scripted_response response);
   mock_counters counters() const;
   void reset_counters();
+  std::vector<std::chrono::steady_clock::time_point> admitted_times() const;
   bool wait_for_no_open_connections(std::chrono::milliseconds bound) const;
 
   // Provider schedules (mock_state_schedule.cpp).
@@ -100,7 +101,12 @@ private:
   struct rate_window {
     clock::time_point start;
     std::size_t used = 0;
+    std::deque<clock::time_point> admitted; // sliding_rate_window: admissions within the window
   };
+  /// The sliding or fixed window's verdict for one request of `key` at `now`: nullopt when
+  /// admitted (limits gets X-RateLimit-Remaining), else the 429.
+  std::optional<planned_response> rate_limit(const std::string& key, clock::time_point now,
+                                             header_list& limits);
   struct snapshot {
     std::chrono::sys_time<std::chrono::milliseconds> checked_at;
     clock::time_point taken;
@@ -123,6 +129,7 @@ private:
   mutable std::condition_variable connection_closed_;
   std::unordered_map<std::string, mock_key> keys_;
   std::unordered_map<std::string, rate_window> windows_;
+  std::vector<clock::time_point> admitted_; // sliding_rate_window only
   provider_list providers_;
   std::optional<snapshot> snapshot_;
   std::string snapshot_text_;

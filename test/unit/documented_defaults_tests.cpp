@@ -34,6 +34,20 @@ BOOST_AUTO_TEST_CASE(timeouts) {
   BOOST_TEST(o.timeouts.shutdown.count() == 2'000);
 }
 
+BOOST_AUTO_TEST_CASE(fleet) {
+  const client_options o;
+  BOOST_TEST(o.fleet.redis_url.empty()); // fleet mode off
+  BOOST_TEST(o.fleet.password_env.empty());
+  BOOST_TEST(o.fleet.key_prefix == "talkory:");
+  BOOST_TEST(o.fleet.connect_timeout.count() == 1'000);
+  BOOST_TEST(o.fleet.command_timeout.count() == 250);
+  BOOST_TEST(o.fleet.reconnect_backoff.count() == 100);
+  BOOST_TEST(o.fleet.max_reconnect_backoff.count() == 5'000);
+  BOOST_TEST(o.fleet.window_margin.count() == 100);
+  BOOST_TEST(o.fleet.expected_processes == 1u);
+  BOOST_TEST((o.fleet.on_unavailable == talkory::fleet_unavailable_policy::fallback_local));
+}
+
 BOOST_AUTO_TEST_CASE(pool) {
   const client_options o;
   BOOST_TEST(o.pool.max_connections == 4u);

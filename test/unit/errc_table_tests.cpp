@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(every_errc_has_a_name_a_summary_and_advice) {
     }
   }
   BOOST_TEST(errc_rows.front().code == errc::invalid_request);
-  BOOST_TEST(errc_rows.back().code == errc::unknown_api_error);
+  BOOST_TEST(errc_rows.back().code == errc::fleet_unavailable);
 }
 
 BOOST_AUTO_TEST_CASE(names_are_unique) {

@@ -422,6 +422,32 @@ BOOST_AUTO_TEST_CASE(window_resets_once_it_has_passed_and_429s_do_not_extend_it)
   BOOST_TEST(f.state.counters().health_requests == 4U);
 }
 
+BOOST_AUTO_TEST_CASE(a_sliding_window_counts_the_last_window_of_admissions) {
+  // Two fixed windows would let 2 + 2 through around their boundary; a sliding one never more
+  // than 2 in any second, and each admission frees its place one window later.
+  auto options = with_rate_limit(2, 1s);
+  options.sliding_rate_window = true;
+  fixture f{options};
+  check_health(f.get());
+  f.clock.advance(600ms);
+  const auto second = f.get();
+  check_health(second);
+  BOOST_TEST(header(second, "X-RateLimit-Remaining") == "0");
+  f.clock.advance(399ms); // 999 ms after the first
+  const auto limited = f.get();
+  check_error(limited, 429, "rate_limited");
+  BOOST_TEST(retry_after(limited) == 1);
+  f.clock.advance(1ms); // the first admission is a window old: its place is free
+  check_health(f.get());
+  check_error(f.get(), 429, "rate_limited");
+  f.clock.advance(600ms); // the second one's too
+  check_health(f.get());
+  const auto times = f.state.admitted_times();
+  BOOST_REQUIRE_EQUAL(times.size(), 4u);
+  BOOST_TEST((times[1] - times[0] == 600ms));
+  BOOST_TEST((times[3] - times[2] == 600ms));
+}
+
 BOOST_AUTO_TEST_CASE(window_opens_at_the_first_request_not_at_start) {
   fixture f{with_rate_limit(1, 1s)};
   f.clock.advance(5'000ms); // idle time before the first request does not count

@@ -27,6 +27,7 @@ client_stats numbered_stats() {
   s.cache_hits = 13;
   s.stale_answers = 14;
   s.coalesced_calls = 15;
+  s.fleet_fallbacks = 19;
   s.connections_idle = 16;
   s.connections_active = 17;
   s.idle_connections_retired = 18446744073709551615u; // the largest value prints in full
@@ -90,6 +91,10 @@ BOOST_AUTO_TEST_CASE(every_field_renders_with_help_type_and_value) {
       "# HELP talkory_coalesced_calls_total Calls that shared another call's request in flight.\n"
       "# TYPE talkory_coalesced_calls_total counter\n"
       "talkory_coalesced_calls_total 15\n"
+      "# HELP talkory_fleet_fallbacks_total Fleet mode: limiter acquisitions served by the local "
+      "fallback limiter because Redis was unavailable.\n"
+      "# TYPE talkory_fleet_fallbacks_total counter\n"
+      "talkory_fleet_fallbacks_total 19\n"
       "# HELP talkory_connections_idle Connections idle in the pool now.\n"
       "# TYPE talkory_connections_idle gauge\n"
       "talkory_connections_idle 16\n"

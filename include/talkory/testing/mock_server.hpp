@@ -67,6 +67,10 @@ struct mock_server_options {
   certificate_kind certificate = certificate_kind::valid; ///< the one the server presents
   std::size_t rate_limit = 30;                            ///< requests per key per window
   std::chrono::milliseconds rate_window{60'000};   ///< fixed, opened by a key's first request
+  /// true: the window slides instead (a request is refused while rate_limit requests of its key
+  /// were admitted within the last rate_window), the strictest reading of "30 per minute"; the
+  /// server then also records when it admitted each request (admitted_times()).
+  bool sliding_rate_window = false;
   std::chrono::milliseconds cache_window{300'000}; ///< checkedAt stays stable this long
   std::size_t max_request_body = 64 * 1024;        ///< larger bodies: 413 payload_too_large
   std::chrono::milliseconds idle_timeout{0};       ///< > 0: close connections idle this long
@@ -210,6 +214,13 @@ public:
   /// Closes every keep-alive connection that is idle right now (waiting for its next request;
   /// not one that is reading, delaying or writing a response). Returns once they are closed.
   void close_idle_connections();
+
+  /// With sliding_rate_window: when each request that passed the rate limit was admitted, in
+  /// order (every key); empty otherwise.
+  std::vector<std::chrono::steady_clock::time_point> admitted_times() const;
+  /// The most requests admitted_times() holds within any interval of `window` (half-open,
+  /// [t, t + window)): what "never more than 30 in any window" is checked against.
+  std::size_t max_admitted_in_any_window(std::chrono::milliseconds window) const;
 
   /// A copy of the counters, all taken at one instant.
   mock_counters counters() const;
