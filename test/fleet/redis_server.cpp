@@ -3,9 +3,10 @@
 
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
+#include <string>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -67,10 +68,12 @@ redis_server::~redis_server() {
 
 void redis_server::start() {
   const std::string port = std::to_string(port_);
-  std::vector<std::string> argv{
-      "redis-server",     "--port", port,    "--bind", "127.0.0.1",   "--save", "",
-      "--appendonly",     "no",     "--dir", dir_,     "--daemonize", "no",     "--logfile",
-      dir_ + "/redis.log"};
+  std::vector<std::string>
+      argv{"redis-server", "--port",    port, "--bind",
+           "127.0.0.1",    "--save",    "",   "--appendonly",
+           "no",           "--dir",     dir_, "--daemonize",
+           "no",           "--logfile", ""}; // the log on stdout: its "Ready to accept connections"
+                                             // line is the event waited for
   std::vector<char*> args;
   for (auto& a : argv)
     args.push_back(a.data());
@@ -79,6 +82,9 @@ void redis_server::start() {
   // must not leave its redis-server behind (the signal follows the forking thread: the tests run
   // on the main thread). Only async-signal-safe calls between fork and exec.
   const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int log[2];
+  if (pipe2(log, O_CLOEXEC) != 0)
+    throw std::runtime_error("cannot start redis-server (pipe failed)");
   const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
@@ -86,27 +92,45 @@ void redis_server::start() {
     if (getppid() != parent)
       _exit(127); // the parent is already gone
     dup2(devnull, 0);
-    dup2(devnull, 1);
+    dup2(log[1], 1);
     execvp("redis-server", args.data());
     _exit(127);
   }
+  ::close(log[1]);
   if (devnull >= 0)
     ::close(devnull);
-  if (pid_ < 0)
+  if (pid_ < 0) {
+    ::close(log[0]);
     throw std::runtime_error("cannot start redis-server (fork failed)");
-  // Bounded: redis-server is up within milliseconds; 10 s covers a loaded CI machine.
+  }
+  // Wait for the readiness line, bounded: redis-server is up within milliseconds; 10 s covers a
+  // loaded CI machine. Closing the pipe afterwards is safe: redis-server ignores SIGPIPE.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < give_up) {
-    try {
-      if (command({"PING"}) == std::vector<std::string>{"PONG"})
-        return;
-    } catch (const std::runtime_error&) {
-      // not listening yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string output;
+  bool ready = false;
+  while (!ready && output.size() < 65536) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        give_up - std::chrono::steady_clock::now());
+    pollfd p{log[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      break;
+    char chunk[512];
+    const auto n = ::read(log[0], chunk, sizeof chunk);
+    if (n <= 0)
+      break; // redis-server exited
+    output.append(chunk, static_cast<std::size_t>(n));
+    ready = output.find("Ready to accept connections") != std::string::npos;
+  }
+  ::close(log[0]);
+  try {
+    if (ready && command({"PING"}) == std::vector<std::string>{"PONG"})
+      return;
+  } catch (const std::runtime_error&) {
+    // falls through: stopped below, reported with its output
   }
   kill();
-  throw std::runtime_error("redis-server did not answer PING on port " + port + " within 10 s");
+  throw std::runtime_error("redis-server did not become ready on port " + port +
+                           " within 10 s: " + output.substr(0, 2000));
 }
 
 void redis_server::kill() {
