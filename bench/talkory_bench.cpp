@@ -100,14 +100,8 @@ std::expected<arguments, std::string> parse_arguments(int argc, char** argv) {
   arguments args;
   for (const auto& [name, value] : *flags) {
     // Bounds that keep a typo from asking for a billion coroutines or sockets.
-    const auto count = [&](std::size_t& field, std::size_t max) -> std::optional<std::string> {
-      const auto n = cli::parse_count(*value, max);
-      if (!n) {
-        return std::string(name) + " needs a whole number from 1 to " + std::to_string(max) +
-               ", not '" + std::string(*value) + "'";
-      }
-      field = *n;
-      return std::nullopt;
+    const auto count = [&](std::size_t& field, std::size_t max) {
+      return cli::read_count(name, *value, max, field);
     };
     std::optional<std::string> error;
     if (name == "--base-url") {

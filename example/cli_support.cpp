@@ -72,6 +72,16 @@ std::optional<std::size_t> parse_count(std::string_view text, std::size_t max) n
   return count;
 }
 
+std::optional<std::string> read_count(std::string_view name, std::string_view value,
+                                      std::size_t max, std::size_t& field) {
+  const auto n = parse_count(value, max);
+  if (!n)
+    return std::string(name) + " needs a whole number from 1 to " + std::to_string(max) +
+           ", not '" + std::string(value) + "'";
+  field = *n;
+  return std::nullopt;
+}
+
 namespace {
 
 // The server's own string when it sent one (it may be a value the spec does not name).

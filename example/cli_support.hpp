@@ -51,6 +51,11 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) no
 /// A decimal integer in [1, max]; rejects signs, junk and trailing characters.
 std::optional<std::size_t> parse_count(std::string_view text, std::size_t max) noexcept;
 
+/// parse_count of flag `name`'s `value` into `field`; on failure, the usage message saying so
+/// ("--requests needs a whole number from 1 to MAX, not 'VALUE'") and `field` unchanged.
+std::optional<std::string> read_count(std::string_view name, std::string_view value,
+                                      std::size_t max, std::size_t& field);
+
 /// The report as the API's JSON shape (`status`, `checkedAt`, `providers` in server order, each
 /// {"status": ...} with the server's own strings) followed by the response metadata:
 /// `requestId`, `httpStatus`, `rateLimitLimit`, `rateLimitRemaining` (null when the server sent
