@@ -39,6 +39,7 @@ set(TALKORY_LIBRARY_SOURCES
     src/request_bytes.cpp
     src/request_pipeline.cpp
     src/retry_policy.cpp
+    src/serial_executor.cpp
     src/tls_context.cpp
     src/token_bucket.cpp
     src/transport_errors.cpp
@@ -97,6 +98,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/readme_error_table_tests.cpp
     test/unit/retry_policy_tests.cpp
     test/unit/secret_scrubber_tests.cpp
+    test/unit/serial_executor_tests.cpp
     test/unit/text_tests.cpp
     test/unit/tls_context_tests.cpp
     test/unit/token_bucket_tests.cpp

@@ -7,7 +7,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
+
+#include "serial_executor.hpp"
 
 namespace talkory::detail {
 
@@ -20,9 +21,9 @@ namespace talkory::detail {
 /// endpoint with side effects would have to stop honouring partial/total once its bytes were
 /// written.
 struct call_state {
-  explicit call_state(boost::asio::any_io_executor ex) : strand(boost::asio::make_strand(ex)) {}
+  explicit call_state(const boost::asio::any_io_executor& ex) : strand(make_serial(ex)) {}
 
-  boost::asio::strand<boost::asio::any_io_executor> strand;
+  boost::asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   boost::asio::cancellation_signal signal;
   bool cancelled = false;    // touched on `strand` only
   std::uint64_t id = 0;      // the registry's key

@@ -10,6 +10,7 @@
 
 #include "completion.hpp"
 #include "pool_core.hpp"
+#include "serial_executor.hpp"
 #include "waiter_queue.hpp"
 
 namespace talkory::detail {
@@ -71,7 +72,7 @@ struct connection_pool::state {
 
   state(asio::any_io_executor ex, const pool_options& opts, clock_function clock_fn,
         std::shared_ptr<const event_hub> events)
-      : strand(asio::make_strand(ex)), now(std::move(clock_fn)), hub(std::move(events)), core(opts),
+      : strand(make_serial(ex)), now(std::move(clock_fn)), hub(std::move(events)), core(opts),
         queue(strand, [via = strand](queue_type::handler_type h, leave_reason why) {
           complete_later(
               via, std::move(h),
@@ -79,7 +80,7 @@ struct connection_pool::state {
               pool_lease{}, true);
         }) {}
 
-  asio::strand<asio::any_io_executor> strand;
+  asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   clock_function now;
   std::shared_ptr<const event_hub> hub; // null: nobody observes
   core_type core;

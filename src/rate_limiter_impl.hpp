@@ -20,6 +20,7 @@
 #include <talkory/errors.hpp>
 
 #include "completion.hpp"
+#include "serial_executor.hpp"
 #include "token_bucket.hpp"
 #include "waiter_queue.hpp"
 
@@ -44,7 +45,7 @@ struct basic_rate_limiter<Timer>::state {
                 "the bucket and the timer must measure the same clock");
 
   state(boost::asio::any_io_executor ex, const rate_limit_options& opts, clock_function clock)
-      : executor(std::move(ex)), strand(boost::asio::make_strand(executor)), now(std::move(clock)),
+      : executor(std::move(ex)), strand(make_serial(executor)), now(std::move(clock)),
         options(opts), bucket(opts.burst, opts.requests_per_window, opts.window, now()),
         timer(strand),
         waiters(strand, [this](handler_type h, leave_reason why) { on_leave(std::move(h), why); }) {
@@ -54,7 +55,7 @@ struct basic_rate_limiter<Timer>::state {
 
   basic_rate_limiter* owner = nullptr; // set by basic_rate_limiter's constructor
   const boost::asio::any_io_executor executor;
-  const boost::asio::strand<boost::asio::any_io_executor> strand;
+  const boost::asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   const clock_function now;
   const rate_limit_options options;
   // Set by shutdown() on the caller's thread, so that a later acquire sees it even on the
