@@ -2,8 +2,10 @@
 // initiating call, with outstanding work held on that executor until the handler has run.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -11,6 +13,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/asio/require.hpp>
 
 namespace talkory::detail {
 
@@ -44,4 +47,70 @@ void complete_later(const boost::asio::any_io_executor& via, Handler handler, Ar
   });
 }
 
+/// An internal handler erased for storage, with the outstanding work on its associated executor
+/// taken before the erasure, as an any_io_executor. Why: the work of a plain
+/// any_completion_handler can only be had through its any_completion_executor, which holds the
+/// handler's executor on the heap (three allocations per tracked_executor()), and which cannot be
+/// required never-blocking, so complete_later() must hop through another executor first. Here the
+/// work is the handler's own executor, taken while its type was known: for a coroutine of a call
+/// (a serial_executor) it costs no allocation, and completion is one post to it.
+///
+/// For the internal operations (pool, limiter) whose callers are talkory's own coroutines and
+/// tests: a handler whose associated executor does not convert to any_io_executor does not
+/// compile here, and stays with the plain any_completion_handler paths.
+template <class Signature>
+struct tracked_handler {
+  boost::asio::any_completion_handler<Signature> handler;
+  boost::asio::any_io_executor work; // the handler's executor, outstanding_work.tracked
+
+  template <class... Args>
+  void operator()(Args&&... args) && {
+    std::move(handler)(std::forward<Args>(args)...);
+  }
+};
+
+template <class T>
+struct is_tracked_handler : std::false_type {};
+template <class Signature>
+struct is_tracked_handler<tracked_handler<Signature>> : std::true_type {};
+
+/// `handler` erased with its work taken (see tracked_handler); a tracked_handler passes as is.
+template <class Signature, class Handler>
+tracked_handler<Signature> make_tracked(Handler&& handler,
+                                        const boost::asio::any_io_executor& fallback) {
+  if constexpr (is_tracked_handler<std::decay_t<Handler>>::value) {
+    return std::forward<Handler>(handler);
+  } else {
+    boost::asio::any_io_executor work = tracked_executor(handler, fallback);
+    return {boost::asio::any_completion_handler<Signature>(std::forward<Handler>(handler)),
+            std::move(work)};
+  }
+}
+
+/// complete_later() for a tracked_handler: one never-blocking execution on the handler's own
+/// executor (where its slot is cleared first, as above), holding the work until it has run.
+/// `via` is not needed: the handler's executor can be required never-blocking directly.
+template <class Signature, class... Args>
+void complete_later(const boost::asio::any_io_executor& /*via*/, tracked_handler<Signature> handler,
+                    Args... args) {
+  const auto target = boost::asio::require(handler.work, boost::asio::execution::blocking.never);
+  target.execute([h = std::move(handler), ... a = std::move(args)]() mutable {
+    boost::asio::get_associated_cancellation_slot(h.handler).clear();
+    std::move(h.handler)(std::move(a)...);
+  });
+}
+
 } // namespace talkory::detail
+
+/// A tracked_handler's cancellation slot is its handler's: waiter_queue and the fleet limiter
+/// install their cancellation handlers in it.
+template <class Signature, class CancellationSlot>
+struct boost::asio::associated_cancellation_slot<talkory::detail::tracked_handler<Signature>,
+                                                 CancellationSlot> {
+  using type = typename boost::asio::associated_cancellation_slot<
+      boost::asio::any_completion_handler<Signature>, CancellationSlot>::type;
+  static type get(const talkory::detail::tracked_handler<Signature>& h,
+                  const CancellationSlot& s = CancellationSlot()) noexcept {
+    return boost::asio::get_associated_cancellation_slot(h.handler, s);
+  }
+};

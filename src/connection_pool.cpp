@@ -68,7 +68,8 @@ struct closing_state {
 
 struct connection_pool::state {
   using core_type = pool_core<connection>;
-  using queue_type = waiter_queue<acquire_signature>;
+  using queue_type =
+      waiter_queue<acquire_signature, asio::steady_timer, tracked_handler<acquire_signature>>;
 
   state(asio::any_io_executor ex, const pool_options& opts, clock_function clock_fn,
         std::shared_ptr<const event_hub> events)
@@ -99,13 +100,17 @@ std::shared_ptr<connection_pool> connection_pool::create(asio::any_io_executor e
 connection_pool::connection_pool(std::unique_ptr<state> s) : state_(std::move(s)) {}
 connection_pool::~connection_pool() = default;
 
+const asio::any_io_executor& connection_pool::executor() const noexcept {
+  return state_->strand;
+}
+
 void connection_pool::publish_counts() noexcept {
   idle_count_.store(state_->core.idle_count(), std::memory_order_relaxed);
   lent_count_.store(state_->core.lent_count(), std::memory_order_relaxed);
 }
 
 void connection_pool::initiate_acquire(clock::time_point deadline,
-                                       asio::any_completion_handler<acquire_signature> handler) {
+                                       tracked_handler<acquire_signature> handler) {
   auto& st = *state_;
   // On the caller's thread: the waiter's cancellation handler goes into its slot here, before the
   // request reaches the strand, so that no cancellation can slip in between.

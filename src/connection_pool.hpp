@@ -17,6 +17,7 @@
 
 #include <talkory/options.hpp>
 
+#include "completion.hpp"
 #include "connection.hpp"
 #include "observability.hpp"
 
@@ -77,8 +78,8 @@ public:
   auto async_acquire(clock::time_point deadline, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, acquire_signature>(
         [](auto handler, std::shared_ptr<connection_pool> self, clock::time_point d) {
-          self->initiate_acquire(
-              d, boost::asio::any_completion_handler<acquire_signature>(std::move(handler)));
+          auto tracked = make_tracked<acquire_signature>(std::move(handler), self->executor());
+          self->initiate_acquire(d, std::move(tracked));
         },
         token, shared_from_this(), deadline);
   }
@@ -107,8 +108,8 @@ private:
   friend class pool_lease;
   struct state; // strand, pool_core, waiter_queue, clock: see connection_pool.cpp
   explicit connection_pool(std::unique_ptr<state> s);
-  void initiate_acquire(clock::time_point deadline,
-                        boost::asio::any_completion_handler<acquire_signature> handler);
+  void initiate_acquire(clock::time_point deadline, tracked_handler<acquire_signature> handler);
+  const boost::asio::any_io_executor& executor() const noexcept;
   void give_back(std::unique_ptr<connection> conn, bool reusable, retire_reason why_not,
                  std::uint64_t call_id);
   void report_retired(const connection& conn, retire_reason why, std::uint64_t call_id) const;

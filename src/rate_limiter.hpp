@@ -15,6 +15,8 @@
 
 #include <talkory/options.hpp>
 
+#include "completion.hpp"
+
 namespace talkory::detail {
 
 /// Shared by every call of one client. All members are thread-safe: state lives on a strand.
@@ -30,7 +32,7 @@ public:
   using time_point = typename Timer::time_point;
   using clock_function = std::function<time_point()>; // must be callable from any thread
   using acquire_signature = void(std::error_code, bool /* waited */);
-  using handler_type = boost::asio::any_completion_handler<acquire_signature>;
+  using handler_type = tracked_handler<acquire_signature>;
 
   static std::shared_ptr<basic_rate_limiter> create(boost::asio::any_io_executor executor,
                                                     const rate_limit_options& options,
@@ -60,7 +62,8 @@ public:
   auto async_acquire(time_point deadline, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, acquire_signature>(
         [](auto handler, std::shared_ptr<basic_rate_limiter> self, time_point d) {
-          self->initiate_acquire(d, handler_type(std::move(handler)));
+          auto tracked = make_tracked<acquire_signature>(std::move(handler), self->executor());
+          self->initiate_acquire(d, std::move(tracked));
         },
         token, this->shared_from_this(), deadline);
   }
@@ -78,6 +81,9 @@ public:
   bool is_shut_down() const noexcept;
 
   ~basic_rate_limiter();
+
+  /// Where a handler without an associated executor of its own completes.
+  const boost::asio::any_io_executor& executor() const noexcept;
 
 private:
   struct state; // strand, bucket, waiter queue, grant timer: see rate_limiter_impl.hpp

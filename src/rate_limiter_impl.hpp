@@ -39,7 +39,7 @@ namespace talkory::detail {
 // the waiter's own deadline timer ends it, with rate_limited too.
 template <class Timer>
 struct basic_rate_limiter<Timer>::state {
-  using queue_type = waiter_queue<acquire_signature, Timer>;
+  using queue_type = waiter_queue<acquire_signature, Timer, handler_type>;
   using waiter = typename queue_type::waiter;
   static_assert(std::is_same_v<time_point, token_bucket::time_point>,
                 "the bucket and the timer must measure the same clock");
@@ -197,6 +197,11 @@ basic_rate_limiter<Timer>::basic_rate_limiter(std::unique_ptr<state> s) : state_
 // (the waiter queue's pending deadline waits own them; see waiter_queue.hpp).
 template <class Timer>
 basic_rate_limiter<Timer>::~basic_rate_limiter() = default;
+
+template <class Timer>
+const boost::asio::any_io_executor& basic_rate_limiter<Timer>::executor() const noexcept {
+  return state_->executor;
+}
 
 template <class Timer>
 bool basic_rate_limiter<Timer>::enabled() const noexcept {

@@ -25,7 +25,7 @@ public:
   using clock = std::chrono::steady_clock;
   using time_point = clock::time_point;
   using acquire_signature = void(std::error_code, bool /* waited */);
-  using handler_type = boost::asio::any_completion_handler<acquire_signature>;
+  using handler_type = tracked_handler<acquire_signature>;
 
   virtual ~request_limiter() = default;
 
@@ -33,7 +33,8 @@ public:
   auto async_acquire(time_point deadline, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, acquire_signature>(
         [this](auto handler, time_point d) {
-          initiate_acquire(d, handler_type(std::move(handler)));
+          auto tracked = make_tracked<acquire_signature>(std::move(handler), executor());
+          initiate_acquire(d, std::move(tracked));
         },
         token, deadline);
   }
@@ -50,6 +51,8 @@ public:
   virtual bool is_shut_down() const noexcept { return false; }
 
 protected:
+  /// Where a handler without an associated executor of its own completes.
+  virtual const boost::asio::any_io_executor& executor() const noexcept = 0;
   virtual void initiate_acquire(time_point deadline, handler_type handler) = 0;
 };
 
@@ -69,6 +72,9 @@ public:
   bool is_shut_down() const noexcept override { return limiter_->is_shut_down(); }
 
 private:
+  const boost::asio::any_io_executor& executor() const noexcept override {
+    return limiter_->executor();
+  }
   void initiate_acquire(time_point deadline, handler_type handler) override {
     limiter_->async_acquire(deadline, std::move(handler));
   }

@@ -27,7 +27,10 @@ enum class leave_reason {
   expired,   // its deadline passed, or expire_if() judged it could not be served in time
 };
 
-template <class Signature, class Timer = boost::asio::steady_timer>
+/// `Handler`: how a parked handler is stored. A tracked_handler (src/completion.hpp) brings its
+/// own work; a plain any_completion_handler gets it from tracked_executor() in make_waiter().
+template <class Signature, class Timer = boost::asio::steady_timer,
+          class Handler = boost::asio::any_completion_handler<Signature>>
 class waiter_queue;
 
 /// Threading: the queue belongs to its owner's strand (`executor`). Every member runs there,
@@ -52,10 +55,10 @@ class waiter_queue;
 /// Cost: push, pop and removal by cancellation or deadline are O(1) (a list node, a timer);
 /// mass cancellation or expiry of N waiters costs O(N) in all. expire_if() is O(N) per call and
 /// is meant for rare events (a pause imposed by the server), not for every grant.
-template <class Timer, class... Args>
-class waiter_queue<void(Args...), Timer> {
+template <class Timer, class Handler, class... Args>
+class waiter_queue<void(Args...), Timer, Handler> {
 public:
-  using handler_type = boost::asio::any_completion_handler<void(Args...)>;
+  using handler_type = Handler;
   using time_point = typename Timer::time_point;
   /// Completes a waiter that leaves unserved (typically through complete_later with the owner's
   /// error values). Runs on the strand; may call back into the queue.
@@ -69,8 +72,12 @@ private:
   };
   using entry_list = std::list<entry>;
 
-  using work_type = decltype(tracked_executor(std::declval<const handler_type&>(),
-                                              std::declval<const boost::asio::any_io_executor&>()));
+  static constexpr bool brings_its_work = is_tracked_handler<handler_type>::value;
+  struct no_work {};
+  using work_type = std::conditional_t<brings_its_work, no_work,
+                                       decltype(tracked_executor(
+                                           std::declval<const handler_type&>(),
+                                           std::declval<const boost::asio::any_io_executor&>()))>;
 
   struct parked {
     std::optional<handler_type> handler;
@@ -107,7 +114,8 @@ public:
   /// other way round.
   waiter make_waiter(std::weak_ptr<waiter_queue> self, handler_type handler) const {
     waiter w(std::move(handler));
-    w.state_->work.emplace(tracked_executor(*w.state_->handler, executor_));
+    if constexpr (!brings_its_work)
+      w.state_->work.emplace(tracked_executor(*w.state_->handler, executor_));
     auto slot = boost::asio::get_associated_cancellation_slot(*w.state_->handler);
     if (slot.is_connected())
       slot.template emplace<cancel_handler>(std::move(self), w.state_);

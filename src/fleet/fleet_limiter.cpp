@@ -272,6 +272,10 @@ fleet_limiter::~fleet_limiter() {
   state_->redis->close();
 }
 
+const asio::any_io_executor& fleet_limiter::executor() const noexcept {
+  return state_->executor;
+}
+
 void fleet_limiter::initiate_acquire(time_point deadline, handler_type handler) {
   auto& s = *state_;
   auto o = std::make_shared<state::op>(s.strand, deadline);

@@ -58,6 +58,7 @@ public:
 
 private:
   explicit fleet_limiter(std::unique_ptr<state> s);
+  const boost::asio::any_io_executor& executor() const noexcept override;
   void initiate_acquire(time_point deadline, handler_type handler) override;
   std::unique_ptr<state> state_;
 };
