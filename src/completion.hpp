@@ -60,8 +60,17 @@ void complete_later(const boost::asio::any_io_executor& via, Handler handler, Ar
 /// compile here, and stays with the plain any_completion_handler paths.
 template <class Signature>
 struct tracked_handler {
+  tracked_handler(boost::asio::any_completion_handler<Signature> h,
+                  boost::asio::any_io_executor w) noexcept
+      : handler(std::move(h)), work(std::move(w)) {}
+  tracked_handler(tracked_handler&&) noexcept = default;
+
   boost::asio::any_completion_handler<Signature> handler;
   boost::asio::any_io_executor work; // the handler's executor, outstanding_work.tracked
+
+  // Boost 1.81's any_completion_handler::operator=(&&) recurses (it wraps the source in itself):
+  // a tracked_handler is moved by construction only.
+  tracked_handler& operator=(tracked_handler&&) = delete;
 
   template <class... Args>
   void operator()(Args&&... args) && {

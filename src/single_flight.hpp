@@ -57,13 +57,18 @@ public:
       if (!accepting_)
         return false;
       ++members_;
+      ++pending_joins_;
     }
     auto self = this->shared_from_this();
     auto w = subscribers_.make_waiter(std::shared_ptr<queue_type>(self, &subscribers_),
                                       handler_type(adapt(std::move(handler))));
     boost::asio::dispatch(call_->strand, [self, w = std::move(w)]() mutable {
+      {
+        std::lock_guard lock(self->mutex_);
+        --self->pending_joins_;
+      }
       if (self->result_)
-        self->finish(w.take(), *self->result_);
+        self->finish(w.take(), result<T>(*self->result_));
       else
         self->subscribers_.push(std::move(w), queue_type::time_point::max());
     });
@@ -71,16 +76,33 @@ public:
   }
 
   /// On the call's strand, once: the result for everyone still subscribed.
+  /// Each subscriber gets a copy, except the last one, which gets the result itself when no
+  /// join is still on its way to the strand (then nobody reads result_ again).
   void deliver(result<T> r) {
+    std::size_t joins_on_their_way = 0;
     {
       std::lock_guard lock(mutex_);
       accepting_ = false;
+      joins_on_their_way = pending_joins_;
     }
     result_.emplace(std::move(r));
-    while (auto h = subscribers_.pop())
-      finish(std::move(*h), *result_);
-    if (abandoned_)
-      finish(std::move(*std::exchange(abandoned_, std::nullopt)), *result_);
+    auto next_one = [this]() -> std::optional<handler_type> {
+      if (auto h = subscribers_.pop())
+        return h;
+      return std::exchange(abandoned_, std::nullopt); // the last to leave, served last
+    };
+    // Never move-assigned: Boost 1.81's any_completion_handler::operator=(&&) wraps a copy of
+    // the source inside itself, recursing until the stack overflows. Reset and emplace instead.
+    for (auto h = next_one(); h;) {
+      auto after = next_one();
+      if (!after && joins_on_their_way == 0)
+        finish(std::move(*h), std::move(*result_));
+      else
+        finish(std::move(*h), result<T>(*result_));
+      h.reset();
+      if (after)
+        h.emplace(std::move(*after));
+    }
   }
 
   const std::shared_ptr<call_state>& call() const noexcept { return call_; }
@@ -88,11 +110,11 @@ public:
 private:
   using queue_type = waiter_queue<signature>;
 
-  void finish(handler_type h, const result<T>& r) {
+  void finish(handler_type h, result<T> r) {
     ++(r ? counters_->calls_succeeded : counters_->calls_failed);
     if (observed_) // an observed_subscriber: it reports, then completes the caller's handler
-      return std::move(h)(result<T>(r));
-    complete_later(executor_, std::move(h), r);
+      return std::move(h)(std::move(r));
+    complete_later(executor_, std::move(h), std::move(r));
   }
 
   // On the strand: a subscriber cancelled or ran out of time before the result came. The last
@@ -112,10 +134,11 @@ private:
       return;
     }
     finish(std::move(h),
-           std::unexpected(why == leave_reason::cancelled
-                               ? cancelled_error()
-                               : client_error(errc::timeout, "the call's deadline passed while it "
-                                                             "waited for the request it shares")));
+           result<T>(std::unexpected(why == leave_reason::cancelled
+                                         ? cancelled_error()
+                                         : client_error(errc::timeout,
+                                                        "the call's deadline passed while it "
+                                                        "waited for the request it shares"))));
   }
 
   std::shared_ptr<call_state> call_;
@@ -123,9 +146,10 @@ private:
   boost::asio::any_io_executor executor_;
   bool observed_;
 
-  std::mutex mutex_; // guards the two fields below, read by joiners on their own threads
+  std::mutex mutex_; // guards the three fields below, read by joiners on their own threads
   bool accepting_ = true;
-  std::size_t members_ = 0; // joined and not yet left (pending pushes included)
+  std::size_t members_ = 0;       // joined and not yet left (pending pushes included)
+  std::size_t pending_joins_ = 0; // joined, not yet on the strand
 
   queue_type subscribers_;                // on the call's strand
   std::optional<result<T>> result_;       // on the call's strand, set once by deliver()
