@@ -287,8 +287,8 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
 
 asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
                                                        clock::time_point deadline,
-                                                       std::size_t max_header,
-                                                       std::size_t max_body) {
+                                                       std::size_t max_header, std::size_t max_body,
+                                                       std::pmr::memory_resource* memory) {
   exchange_outcome out;
   const auto bound = remaining(deadline);
   tcp().expires_at(deadline);
@@ -313,9 +313,12 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   // them (an endless chunk extension fails at once with response_too_large instead of growing
   // until the deadline); body bytes pass through it in pieces of at most that size.
   buffer_.max_size(std::max<std::size_t>(max_header, 4096));
-  std::optional<beast::http::response_parser<beast::http::string_body>> parser;
+  using parser_type =
+      beast::http::response_parser<beast::http::string_body, resource_allocator<char>>;
+  std::optional<parser_type> parser;
   for (int informational = 0;; ++informational) {
-    parser.emplace();
+    parser.emplace(std::piecewise_construct, std::make_tuple(),
+                   std::make_tuple(resource_allocator<char>(memory)));
     parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
     parser->body_limit(max_body);
     if (tls_)

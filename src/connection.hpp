@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,10 +54,12 @@ public:
                                             clock::time_point deadline, tls_session resume);
 
   /// Writes `request` (its wire bytes, see serialize_request) and reads the whole response
-  /// within `deadline`.
-  boost::asio::awaitable<exchange_outcome> exchange(std::string_view request,
-                                                    clock::time_point deadline,
-                                                    std::size_t max_header, std::size_t max_body);
+  /// within `deadline`. The response's header fields are allocated from `memory`, which must
+  /// outlive the response (the call's arena; see http_response).
+  boost::asio::awaitable<exchange_outcome>
+  exchange(std::string_view request, clock::time_point deadline, std::size_t max_header,
+           std::size_t max_body,
+           std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   /// TLS close_notify (bounded by `timeout`), then closes the socket. Errors are ignored.
   boost::asio::awaitable<void> close_gracefully(std::chrono::milliseconds timeout);

@@ -58,7 +58,10 @@ std::string serialize_request(const http_request& request) {
   return out; // a string body cannot fail to serialize
 }
 
-std::string_view header_value(const http::fields& fields, std::string_view name) {
+namespace {
+
+template <class Fields>
+std::string_view value_in(const Fields& fields, std::string_view name) {
   const auto it = fields.find(beast_view(name));
   if (it == fields.end())
     return {};
@@ -66,15 +69,35 @@ std::string_view header_value(const http::fields& fields, std::string_view name)
   return {value.data(), value.size()};
 }
 
-bool has_header(const http::fields& fields, std::string_view name) {
-  return fields.find(beast_view(name)) != fields.end();
-}
-
-std::size_t field_section_size(const http::fields& fields) noexcept {
+template <class Fields>
+std::size_t section_size(const Fields& fields) noexcept {
   std::size_t total = 0;
   for (const auto& field : fields)
     total += field.name_string().size() + field.value().size() + 4; // ": " and CRLF
   return total;
+}
+
+} // namespace
+
+std::string_view header_value(const http::fields& fields, std::string_view name) {
+  return value_in(fields, name);
+}
+std::string_view header_value(const http_fields& fields, std::string_view name) {
+  return value_in(fields, name);
+}
+
+bool has_header(const http::fields& fields, std::string_view name) {
+  return fields.find(beast_view(name)) != fields.end();
+}
+bool has_header(const http_fields& fields, std::string_view name) {
+  return fields.find(beast_view(name)) != fields.end();
+}
+
+std::size_t field_section_size(const http::fields& fields) noexcept {
+  return section_size(fields);
+}
+std::size_t field_section_size(const http_fields& fields) noexcept {
+  return section_size(fields);
 }
 
 std::optional<std::int64_t> parse_header_integer(std::string_view value) noexcept {

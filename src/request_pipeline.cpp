@@ -96,8 +96,8 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     }
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
-    auto r =
-        co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace, attempt);
+    auto r = co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace,
+                                   attempt, &call.response_memory);
     if (r) {
       r->attempts = attempt;
       co_return r;
@@ -143,7 +143,8 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
 asio::awaitable<result<pipeline_response>>
 request_pipeline::attempt_once(std::string_view request, bool idempotent,
                                clock::time_point deadline, const call_limits& limits,
-                               const call_trace& trace, int attempt) const {
+                               const call_trace& trace, int attempt,
+                               std::pmr::memory_resource* memory) const {
   const auto& options = *p_.options;
   const auto acquire_deadline = std::min(deadline, clock::now() + options.pool.acquire_timeout);
   const auto asked = trace.mark();
@@ -171,7 +172,8 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
   lease.set_call_id(trace.call_id());
   trace.attempt_started(attempt);
   const auto since = trace.mark();
-  auto r = co_await exchange_on(std::move(lease), request, idempotent, deadline, limits, trace);
+  auto r =
+      co_await exchange_on(std::move(lease), request, idempotent, deadline, limits, trace, memory);
   trace.attempt_finished(attempt,
                          r ? static_cast<int>(r->response.result_int()) : r.error().http_status,
                          r ? nullptr : &r.error(), since);
@@ -181,7 +183,7 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
 asio::awaitable<result<pipeline_response>>
 request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool idempotent,
                               clock::time_point deadline, const call_limits& limits,
-                              const call_trace& trace) const {
+                              const call_trace& trace, std::pmr::memory_resource* memory) const {
   const auto& options = *p_.options;
   for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
@@ -200,7 +202,7 @@ request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool i
     if (reused)
       ++p_.counters->requests_on_reused;
     auto out = co_await lease.get()->exchange(request, deadline, options.max_response_header,
-                                              options.max_response_body);
+                                              options.max_response_body, memory);
     if (out.response) {
       scrub_secret(*out.response, options.api_key);
       // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.

@@ -51,7 +51,7 @@ struct pipeline_parts {
   const client_options* options = nullptr;
   origin server;                                  // the parsed base URL
   std::shared_ptr<boost::asio::ssl::context> tls; // null for plain http
-  std::shared_ptr<request_limiter> limiter; // the local token bucket, or the fleet's
+  std::shared_ptr<request_limiter> limiter;       // the local token bucket, or the fleet's
   std::shared_ptr<connection_pool> pool;
   stats_counters* counters = nullptr;
   unit_random random;             // jitter for backoff
@@ -71,13 +71,14 @@ private:
   /// Attempt number `attempt`: a pool slot, then exchange_on() it.
   boost::asio::awaitable<result<pipeline_response>>
   attempt_once(std::string_view request, bool idempotent, call_limits::clock::time_point deadline,
-               const call_limits& limits, const call_trace& trace, int attempt) const;
+               const call_limits& limits, const call_trace& trace, int attempt,
+               std::pmr::memory_resource* memory) const;
   /// The exchange on a lent slot, with the single transparent replay on a fresh connection when
   /// a pooled one turns out to have been closed by the server while idle.
   boost::asio::awaitable<result<pipeline_response>>
   exchange_on(pool_lease lease, std::string_view request, bool idempotent,
               call_limits::clock::time_point deadline, const call_limits& limits,
-              const call_trace& trace) const;
+              const call_trace& trace, std::pmr::memory_resource* memory) const;
   boost::asio::awaitable<result<std::unique_ptr<connection>>>
   open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts,
                   const call_trace& trace) const;
