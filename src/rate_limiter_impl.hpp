@@ -233,7 +233,11 @@ void basic_rate_limiter<Timer>::initiate_acquire(time_point deadline, handler_ty
 
 template <class Timer>
 void basic_rate_limiter<Timer>::observe_remaining(std::int64_t remaining) {
-  if (!state_->options.enabled)
+  // A figure at or above the burst cannot mark a token as used (token_bucket::observe_remaining
+  // caps the free tokens at it, and there are never more than the burst): nothing to post. That
+  // is every response while the server has plenty left, so the common case stays off the strand.
+  if (!state_->options.enabled ||
+      (remaining >= 0 && static_cast<std::uint64_t>(remaining) >= state_->options.burst))
     return;
   boost::asio::post(state_->strand, [self = this->shared_from_this(), remaining] {
     auto& s = *self->state_;

@@ -515,6 +515,23 @@ BOOST_AUTO_TEST_CASE(remaining_caps_the_free_tokens) {
   BOOST_TEST(failed_with(o[2], errc::rate_limited)); // the next token is 60 s away
 }
 
+BOOST_AUTO_TEST_CASE(remaining_at_or_above_the_burst_stays_off_the_strand) {
+  asio::io_context ioc;
+  auto limiter = make_limiter(ioc, limit(5, 5, 60s));
+  limiter->observe_remaining(5);
+  limiter->observe_remaining(1000000000);
+  BOOST_TEST(settle(ioc) == 0u); // nothing was posted: such a figure cannot change the bucket
+  limiter->observe_remaining(4);
+  BOOST_TEST(settle(ioc) == 1u); // one below the burst still goes to the strand
+  std::array<outcome, 5> o;
+  for (auto& each : o)
+    limiter->async_acquire(now(ioc) + 5s, record(each));
+  settle(ioc);
+  for (std::size_t i = 0; i < 4; ++i)
+    BOOST_TEST(granted(o[i]));
+  BOOST_TEST(failed_with(o[4], errc::rate_limited)); // 4 left, as the server said
+}
+
 BOOST_AUTO_TEST_CASE(remaining_zero_fails_the_queued_waiters_it_pushes_past_their_deadline) {
   asio::io_context ioc;
   auto limiter = make_limiter(ioc, limit(2, 2, 100ms));
