@@ -114,10 +114,10 @@ api_error invalid_informational_response(int status, const std::string& peer) {
 }
 
 // A step's error, or operation_aborted when a cancellation landed after the step's operation
-// completed but before the coroutine resumed (see cancellation_requested()).
-asio::awaitable<error_code> step_outcome(error_code ec) {
-  const bool cancelled = co_await cancellation_requested();
-  co_return (!ec && cancelled) ? error_code(asio::error::operation_aborted) : ec;
+// completed but before the coroutine resumed (see stop_requested()). Called as
+// step_outcome(ec, co_await asio::this_coro::cancellation_state).
+error_code step_outcome(error_code ec, const asio::cancellation_state& state) noexcept {
+  return (!ec && stop_requested(state)) ? error_code(asio::error::operation_aborted) : ec;
 }
 
 } // namespace
@@ -229,14 +229,14 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
     std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
   } else {
     auto [resolve_ec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
-    const auto rec = co_await step_outcome(resolve_ec);
+    const auto rec = step_outcome(resolve_ec, co_await asio::this_coro::cancellation_state);
     if (rec)
       co_return std::unexpected(
           transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
     tcp().expires_at(connect_deadline);
     std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
   }
-  ec = co_await step_outcome(ec);
+  ec = step_outcome(ec, co_await asio::this_coro::cancellation_state);
   if (ec)
     co_return std::unexpected(
         transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
@@ -299,7 +299,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   else
     std::tie(ec, std::ignore) =
         co_await asio::async_write(*plain_, asio::buffer(request), use_tuple);
-  ec = co_await step_outcome(ec);
+  ec = step_outcome(ec, co_await asio::this_coro::cancellation_state);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
     co_return out;

@@ -165,7 +165,7 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
   }
   if (pool_ec)
     co_return std::unexpected(cancelled_error());
-  const bool cancelled_meanwhile = co_await cancellation_requested();
+  const bool cancelled_meanwhile = stop_requested(co_await asio::this_coro::cancellation_state);
   if (cancelled_meanwhile)
     co_return std::unexpected(cancelled_error()); // the lease frees the slot
 
@@ -194,7 +194,8 @@ request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool i
       if (!opened)
         co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
       lease.reset(std::move(*opened));
-      const bool cancelled_while_opening = co_await cancellation_requested();
+      const bool cancelled_while_opening =
+          stop_requested(co_await asio::this_coro::cancellation_state);
       if (cancelled_while_opening)
         co_return std::unexpected(cancelled_error()); // the lease discards the connection
     }
