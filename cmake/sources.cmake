@@ -99,6 +99,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/retry_policy_tests.cpp
     test/unit/secret_scrubber_tests.cpp
     test/unit/serial_executor_tests.cpp
+    test/unit/single_flight_tests.cpp
     test/unit/text_tests.cpp
     test/unit/tls_context_tests.cpp
     test/unit/token_bucket_tests.cpp

@@ -203,12 +203,12 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
       return;
     }
 
-  auto call = impl->registry().open(executor);
+  auto call = impl->registry().open(impl->strand());
   if (!call)
     return fail_now(cancelled_error());
   call->call_id = call_id;
   auto f = std::make_shared<flight<T>>(call, counters, executor, hub != nullptr);
-  f->join(handler, subscriber(0)); // a fresh flight always takes its first subscriber
+  f->start(handler, subscriber(0));
   if (coalescible)
     impl->flights().set(&ep, f);
   boost::asio::co_spawn(

@@ -70,9 +70,24 @@ public:
       if (self->result_)
         self->finish(w.take(), result<T>(*self->result_));
       else
-        self->subscribers_.push(std::move(w), queue_type::time_point::max());
+        self->subscribers_.push_held(std::move(w)); // the flight is no caller's: see push_held
     });
     return true;
+  }
+
+  /// The first subscriber of a flight nobody else can see yet (not on the board, its call not
+  /// spawned): parked at once, from the initiating thread, without a trip to the strand; the
+  /// spawn that follows publishes it to the strand. Its cancellation handler posts there.
+  template <class Adapt = std::identity>
+  void start(handler_type& handler, Adapt adapt = {}) {
+    {
+      std::lock_guard lock(mutex_);
+      ++members_;
+    }
+    auto w = subscribers_.make_waiter(
+        std::shared_ptr<queue_type>(this->shared_from_this(), &subscribers_),
+        handler_type(adapt(std::move(handler))));
+    subscribers_.push_held(std::move(w));
   }
 
   /// On the call's strand, once: the result for everyone still subscribed.
@@ -86,14 +101,17 @@ public:
       joins_on_their_way = pending_joins_;
     }
     result_.emplace(std::move(r));
-    auto next_one = [this]() -> std::optional<handler_type> {
-      if (auto h = subscribers_.pop())
+    // `keep` holds each popped subscriber's work until finish() has handed it on (push_held).
+    std::shared_ptr<void> keep;
+    auto next_one = [this, &keep]() -> std::optional<handler_type> {
+      if (auto h = subscribers_.pop(&keep))
         return h;
       return std::exchange(abandoned_, std::nullopt); // the last to leave, served last
     };
     // Never move-assigned: Boost 1.81's any_completion_handler::operator=(&&) wraps a copy of
     // the source inside itself, recursing until the stack overflows. Reset and emplace instead.
     for (auto h = next_one(); h;) {
+      auto kept = std::move(keep);
       auto after = next_one();
       if (!after && joins_on_their_way == 0)
         finish(std::move(*h), std::move(*result_));

@@ -47,7 +47,7 @@ class waiter_queue;
 /// complete_later (which tracks work from then on): there is no instant without work in between.
 ///
 /// Ownership: the queue refers to a parked handler weakly; the pending wait of the waiter's
-/// deadline timer owns it. A handler may own the queue's owner (a coroutine frame holding the
+/// deadline timer owns it (push_held() is the exception, for owners no handler can own). A handler may own the queue's owner (a coroutine frame holding the
 /// client), so an execution context destroyed with waiters parked destroys their pending waits,
 /// and with them the handlers, without calling them (as Asio does with its own operations)
 /// instead of leaking them in a reference cycle.
@@ -68,7 +68,8 @@ private:
   struct parked;
   struct entry {
     std::weak_ptr<parked> caller;
-    std::unique_ptr<Timer> timer;
+    std::unique_ptr<Timer> timer;  // null for a waiter parked by push_held()
+    std::shared_ptr<parked> held;  // set instead of the timer's ownership by push_held()
   };
   using entry_list = std::list<entry>;
 
@@ -128,7 +129,7 @@ public:
     auto timer = std::make_unique<Timer>(executor_, deadline);
     auto& t = *timer;
     auto& p = *w.state_;
-    entries_.push_back(entry{w.state_, std::move(timer)});
+    entries_.push_back(entry{w.state_, std::move(timer), nullptr});
     p.queued = true;
     p.position = std::prev(entries_.end());
     // The pending wait owns the handler from now on (see Ownership above).
@@ -138,15 +139,32 @@ public:
     });
   }
 
-  /// The longest-waiting handler, removed; nothing when the queue is empty.
-  std::optional<handler_type> pop() {
+  /// Parks a waiter without a deadline, held by the queue itself: no timer is armed or cancelled
+  /// (a timer wait and its aborted completion per waiter otherwise). Only for handlers that
+  /// cannot own the queue's owner (a flight's subscribers: the flight is owned by its call's
+  /// coroutine, never by a caller); a cycle through one would outlive its execution context.
+  void push_held(waiter w) {
+    auto& p = *w.state_;
+    entries_.push_back(entry{w.state_, nullptr, w.state_});
+    p.queued = true;
+    p.position = std::prev(entries_.end());
+  }
+
+  /// The longest-waiting handler, removed; nothing when the queue is empty. `keep`, when given,
+  /// receives the waiter's state, which holds its work (see Work): a waiter parked by
+  /// push_held() loses its work when that goes, so whoever pops one keeps it until the handler
+  /// is in complete_later's hands.
+  std::optional<handler_type> pop(std::shared_ptr<void>* keep = nullptr) {
     while (!entries_.empty()) {
       auto caller = entries_.front().caller.lock();
       if (!caller) { // destroyed with its context: nothing to complete
         entries_.pop_front();
         continue;
       }
-      return unlink(*caller);
+      auto handler = unlink(*caller);
+      if (keep)
+        *keep = std::move(caller);
+      return handler;
     }
     return std::nullopt;
   }
@@ -161,7 +179,7 @@ public:
       auto next = std::next(it);
       if (!caller)
         entries_.erase(it);
-      else if (cannot_make_it(it->timer->expiry(), position))
+      else if (cannot_make_it(it->timer ? it->timer->expiry() : time_point::max(), position))
         leave(*caller, leave_reason::expired);
       else
         ++position;
@@ -171,7 +189,8 @@ public:
 
   /// Ends every waiter as cancelled (shutdown).
   void cancel_all() {
-    while (auto h = pop())
+    std::shared_ptr<void> keep;
+    while (auto h = pop(&keep))
       on_leave_(std::move(*h), leave_reason::cancelled);
   }
 
@@ -197,13 +216,15 @@ private:
     }
   };
 
-  // Removes the waiter and its timer; the timer's cancelled wait drops its ownership.
+  // Removes the waiter and its timer; the timer's cancelled wait drops its ownership. Every
+  // caller holds `p` alive itself: erasing a held entry drops the queue's reference.
   handler_type unlink(parked& p) {
     auto handler = std::move(*std::exchange(p.handler, std::nullopt));
     p.queued = false;
     auto timer = std::move(p.position->timer);
     entries_.erase(p.position);
-    timer->cancel();
+    if (timer)
+      timer->cancel();
     // The timer object may go now: its wait completes with operation_aborted regardless.
     return handler;
   }

@@ -255,6 +255,66 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_or_expired_waiter_releases_its_executor, fix
   BOOST_TEST(other.stopped());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_held_waiter_has_no_deadline_and_takes_its_turn, fixture) {
+  push(recorder("a"));
+  queue->push_held(queue->make_waiter(queue, queue_type::handler_type(recorder("held"))));
+  push(recorder("c"), now() + 1s);
+  manual_clock(ioc).advance(1h); // "c" expires; the held one has no timer to end it
+  drain();
+  BOOST_TEST(queue->size() == 2u);
+  serve_front("1");
+  serve_front("2");
+  drain();
+  BOOST_TEST(log == (std::vector<std::string>{"c:expired", "a:1", "held:2"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_held_waiter_leaves_when_cancelled, fixture) {
+  asio::cancellation_signal signal;
+  queue->push_held(queue->make_waiter(
+      queue, queue_type::handler_type(asio::bind_cancellation_slot(signal.slot(), recorder("h")))));
+  signal.emit(asio::cancellation_type::terminal);
+  drain();
+  BOOST_TEST(queue->empty());
+  BOOST_TEST(log == (std::vector<std::string>{"h:cancelled"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_popped_held_waiter_keeps_its_work_while_its_state_is_kept, fixture) {
+  // A held waiter's work goes with its state, which nothing but the queue holds: whoever pops it
+  // keeps the state until the handler is in complete_later's hands, or the handler's context
+  // would be out of work for a moment (a run() there would return).
+  asio::io_context other;
+  bool ran = false;
+  queue->push_held(queue->make_waiter(
+      queue, queue_type::handler_type(asio::bind_executor(other, [&](std::string) { ran = true; }))));
+  std::shared_ptr<void> keep;
+  auto h = queue->pop(&keep);
+  BOOST_REQUIRE(h.has_value());
+  other.poll();
+  BOOST_TEST(!other.stopped());
+  complete_later(strand, std::move(*h), std::string("x"));
+  keep.reset();
+  drain();
+  other.restart();
+  other.poll();
+  BOOST_TEST(ran);
+  BOOST_TEST(other.stopped());
+}
+
+BOOST_AUTO_TEST_CASE(destroying_a_queue_destroys_its_held_waiters_uncalled) {
+  auto sentinel = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = sentinel;
+  int calls = 0;
+  {
+    fixture f;
+    f.queue->push_held(f.queue->make_waiter(
+        f.queue, queue_type::handler_type([&calls, keep = sentinel](std::string) { ++calls; })));
+    sentinel.reset();
+    BOOST_TEST(!watch.expired());
+  }
+  BOOST_TEST(watch.expired());
+  BOOST_TEST(calls == 0);
+}
+
 BOOST_AUTO_TEST_CASE(destroying_the_context_with_waiters_parked_destroys_their_handlers_uncalled) {
   auto sentinel = std::make_shared<int>(0);
   std::weak_ptr<int> watch = sentinel;
