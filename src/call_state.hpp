@@ -24,7 +24,9 @@ namespace talkory::detail {
 /// endpoint with side effects would have to stop honouring partial/total once its bytes were
 /// written.
 struct call_state {
-  explicit call_state(const boost::asio::any_io_executor& ex) : strand(make_serial(ex)) {}
+  /// `strand`: the client's (client_impl::strand()), which its pool and limiter share.
+  explicit call_state(boost::asio::any_io_executor client_strand)
+      : strand(std::move(client_strand)) {}
 
   boost::asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   boost::asio::cancellation_signal signal;

@@ -17,7 +17,8 @@ namespace talkory::detail {
 
 client_impl::client_impl(boost::asio::any_io_executor ex, client_options options,
                          unit_random random, clock_function now)
-    : executor_(std::move(ex)), options_(std::move(options)), hub_(event_hub::create(options_)),
+    : executor_(std::move(ex)), strand_(make_serial(executor_)), options_(std::move(options)),
+      hub_(event_hub::create(options_)),
       now_(std::move(now)) {
   pipeline_parts parts;
   options_error_ = validate_options(options_, &parts.server);
@@ -29,7 +30,7 @@ client_impl::client_impl(boost::asio::any_io_executor ex, client_options options
       options_error_ = std::move(ctx.error());
   }
   limiter_ = make_limiter(parts.server);
-  pool_ = connection_pool::create(executor_, options_.pool, &connection_pool::clock::now, hub_);
+  pool_ = connection_pool::create(strand_, options_.pool, &connection_pool::clock::now, hub_);
   parts.executor = executor_;
   parts.options = &options_;
   parts.limiter = limiter_;
@@ -78,7 +79,7 @@ std::shared_ptr<request_limiter> client_impl::make_limiter(const origin& server)
   (void)server;
 #endif
   return std::make_shared<local_request_limiter>(
-      rate_limiter::create(executor_, options_.rate_limit));
+      rate_limiter::create(strand_, options_.rate_limit));
 }
 
 void client_impl::close_calls() {

@@ -39,6 +39,9 @@ public:
   client_stats stats() const;
   const std::optional<api_error>& options_error() const noexcept { return options_error_; }
   const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
+  /// The one strand of this client's calls, its pool and its local limiter (make_serial of
+  /// executor()): a call steps into the pool and the limiter without a hop, see architecture.md.
+  const boost::asio::any_io_executor& strand() const noexcept { return strand_; }
   const client_options& options() const noexcept { return options_; }
 
   stats_counters& counters() noexcept { return counters_; }
@@ -58,6 +61,7 @@ private:
   std::shared_ptr<request_limiter> make_limiter(const origin& server);
 
   boost::asio::any_io_executor executor_;
+  boost::asio::any_io_executor strand_; // make_serial(executor_)
   client_options options_;
   std::optional<api_error> options_error_;
   std::shared_ptr<const event_hub> hub_;

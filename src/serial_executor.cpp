@@ -32,6 +32,9 @@ void serial_executor::release() noexcept {
 }
 
 asio::any_io_executor make_serial(const asio::any_io_executor& base) {
+  // Already serial (the client's strand handed to its pool and limiter): the same strand.
+  if (base.target<serial_executor>() || base.target<asio::strand<asio::any_io_executor>>())
+    return base;
   if (const auto* own = base.target<asio::io_context::executor_type>())
     return serial_executor(asio::query(*own, asio::execution::context));
   return asio::make_strand(base);

@@ -125,7 +125,9 @@ private:
 
 /// The executor a call, the pool or the limiter serializes on: a serial_executor when `base` is
 /// an io_context's own executor (the common case, and the one the benchmarks measure), else a
-/// `strand<any_io_executor>` of `base` (a thread_pool, a user's strand, another executor).
+/// `strand<any_io_executor>` of `base` (a thread_pool, a user's strand, another executor). A
+/// `base` that is already one of those two is returned as it is: the client makes its strand
+/// once and hands it to its pool and limiter, which then serialize on that same strand.
 boost::asio::any_io_executor make_serial(const boost::asio::any_io_executor& base);
 
 } // namespace talkory::detail

@@ -48,6 +48,19 @@ BOOST_AUTO_TEST_CASE(other_executors_get_an_ordinary_strand) {
   pool.join();
 }
 
+BOOST_AUTO_TEST_CASE(an_executor_that_is_already_serial_stays_the_same_strand) {
+  // The client hands its strand to its pool and limiter, which make_serial what they are given:
+  // they must land on that strand, not on a strand of it (a hop per step of every call).
+  asio::io_context ioc;
+  const asio::any_io_executor ex = make_serial(ioc.get_executor());
+  BOOST_TEST((make_serial(ex) == ex));
+  BOOST_TEST((make_serial(ioc.get_executor()) != ex)); // a fresh one from the context itself
+  asio::thread_pool pool(1);
+  const auto fallback = make_serial(pool.get_executor());
+  BOOST_TEST((make_serial(fallback) == fallback));
+  pool.join();
+}
+
 BOOST_AUTO_TEST_CASE(copies_are_the_same_strand_and_two_strands_differ) {
   asio::io_context ioc;
   const serial_executor a(ioc);
