@@ -147,6 +147,30 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
   });
 }
 
+pool_lease connection_pool::try_acquire_now() {
+  auto& s = *state_;
+  if (!running_in(s.strand) || !s.queue.empty()) // the queue is the strand's to read
+    return {};
+  const auto now = s.now();
+  auto decision = s.core.acquire(now, false);
+  for (const auto& dead : decision.retired)
+    report_retired(*dead, s.core.unusable_reason(*dead, now).value_or(retire_reason::error), 0);
+  decision.retired.clear(); // closes the sockets of idle connections judged unusable
+  publish_counts();
+  using action = state::core_type::acquire_action;
+  switch (decision.action) {
+  case action::reuse:
+    decision.connection->stop_watching();
+    return pool_lease(shared_from_this(), std::move(decision.connection));
+  case action::open:
+    return pool_lease(shared_from_this(), nullptr);
+  case action::refuse: // async_acquire says why (cancelled)
+  case action::wait:   // a refused or waiting acquire changed nothing in the core
+    return {};
+  }
+  return {};
+}
+
 void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable,
                                 retire_reason why_not, std::uint64_t call_id) {
   auto& st = *state_;

@@ -84,6 +84,12 @@ public:
         token, shared_from_this(), deadline);
   }
 
+  /// On the pool's strand (a call of the client that shares it): the lease async_acquire would
+  /// complete with at once (an idle connection, or an empty slot to open one into), when no one
+  /// waits before the caller; an empty lease when the caller must wait, is refused, or is not on
+  /// the strand: then async_acquire decides.
+  pool_lease try_acquire_now();
+
   /// Closes idle connections with a TLS close_notify (each bounded by `timeout`), fails waiters
   /// with errc::cancelled, and refuses later acquisitions. Completion: void().
   void async_shutdown(std::chrono::milliseconds timeout,

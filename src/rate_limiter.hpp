@@ -69,6 +69,11 @@ public:
   }
 
   /// X-RateLimit-Remaining of a response (see token_bucket::observe_remaining).
+  /// On the limiter's strand (a call of the client that shares it): takes a token when
+  /// async_acquire would grant one at once (free, nobody waiting, not shut down) and says so.
+  /// False otherwise, and always off the strand or when disabled: then async_acquire decides.
+  bool try_acquire_now();
+
   void observe_remaining(std::int64_t remaining);
   /// A 429's Retry-After: every caller of this limiter waits until then (measured from now).
   void pause_for(std::chrono::milliseconds delay);

@@ -232,6 +232,15 @@ void basic_rate_limiter<Timer>::initiate_acquire(time_point deadline, handler_ty
 }
 
 template <class Timer>
+bool basic_rate_limiter<Timer>::try_acquire_now() {
+  auto& s = *state_;
+  if (!s.options.enabled || s.stopped || !running_in(s.strand))
+    return false;
+  // What on_acquire grants without waiting: only an empty queue may take a free token.
+  return s.waiters.empty() && s.bucket.try_take(s.now());
+}
+
+template <class Timer>
 void basic_rate_limiter<Timer>::observe_remaining(std::int64_t remaining) {
   // A figure at or above the burst cannot mark a token as used (token_bucket::observe_remaining
   // caps the free tokens at it, and there are never more than the burst): nothing to post. That

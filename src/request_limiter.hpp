@@ -39,6 +39,9 @@ public:
         token, deadline);
   }
 
+  /// A grant without an asynchronous operation when one is due at once and the caller is on the
+  /// limiter's strand (see basic_rate_limiter::try_acquire_now); false: use async_acquire.
+  virtual bool try_acquire_now() { return false; }
   virtual void observe_remaining(std::int64_t remaining) = 0;
   virtual void pause_for(std::chrono::milliseconds delay) = 0;
   virtual void shutdown() = 0;
@@ -63,6 +66,7 @@ public:
   explicit local_request_limiter(std::shared_ptr<rate_limiter> limiter)
       : limiter_(std::move(limiter)) {}
 
+  bool try_acquire_now() override { return limiter_->try_acquire_now(); }
   void observe_remaining(std::int64_t remaining) override {
     limiter_->observe_remaining(remaining);
   }

@@ -58,7 +58,9 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     const auto asked = trace.mark();
     std::error_code limit_ec;
     bool waited = false;
-    if (p_.limiter->enabled())
+    // The call runs on the strand its client's limiter and pool share: a token or a connection
+    // that is there for the taking is taken without an asynchronous operation.
+    if (p_.limiter->enabled() && !p_.limiter->try_acquire_now())
       std::tie(limit_ec, waited) = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
     else if (p_.limiter->is_shut_down())
       limit_ec = errc::cancelled;
@@ -148,7 +150,11 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
   const auto& options = *p_.options;
   const auto acquire_deadline = std::min(deadline, clock::now() + options.pool.acquire_timeout);
   const auto asked = trace.mark();
-  auto [pool_ec, lease, waited] = co_await p_.pool->async_acquire(acquire_deadline, use_tuple);
+  std::error_code pool_ec;
+  bool waited = false;
+  auto lease = p_.pool->try_acquire_now();
+  if (!lease)
+    std::tie(pool_ec, lease, waited) = co_await p_.pool->async_acquire(acquire_deadline, use_tuple);
   if (waited) {
     ++p_.counters->pool_waits;
     trace.waited(event_kind::pool_waited, asked);

@@ -31,6 +31,14 @@ void serial_executor::release() noexcept {
   core_ = nullptr;
 }
 
+bool running_in(const asio::any_io_executor& serial) noexcept {
+  if (const auto* own = serial.target<serial_executor>())
+    return own->running_in_this_thread();
+  if (const auto* strand = serial.target<asio::strand<asio::any_io_executor>>())
+    return strand->running_in_this_thread();
+  return false;
+}
+
 asio::any_io_executor make_serial(const asio::any_io_executor& base) {
   // Already serial (the client's strand handed to its pool and limiter): the same strand.
   if (base.target<serial_executor>() || base.target<asio::strand<asio::any_io_executor>>())

@@ -89,6 +89,9 @@ public:
       core_->possibly.execute(std::forward<Function>(f));
   }
 
+  /// True inside a function this strand is running, on the calling thread.
+  bool running_in_this_thread() const noexcept { return core_->possibly.running_in_this_thread(); }
+
   friend bool operator==(const serial_executor& a, const serial_executor& b) noexcept {
     return a.core_ == b.core_ && a.bits_ == b.bits_;
   }
@@ -129,5 +132,10 @@ private:
 /// `base` that is already one of those two is returned as it is: the client makes its strand
 /// once and hands it to its pool and limiter, which then serialize on that same strand.
 boost::asio::any_io_executor make_serial(const boost::asio::any_io_executor& base);
+
+/// True when the calling thread is inside a function run by `serial` (one of make_serial's
+/// results); false for any other executor. Lets a part that shares its caller's strand decide at
+/// once instead of through an asynchronous operation.
+bool running_in(const boost::asio::any_io_executor& serial) noexcept;
 
 } // namespace talkory::detail

@@ -13,11 +13,13 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <talkory/errors.hpp>
 #include <talkory/options.hpp>
 
 #include "connection_pool.hpp"
+#include "serial_executor.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -224,6 +226,38 @@ BOOST_AUTO_TEST_CASE(shutdown_cancels_waiters_and_refuses_later_acquisitions) {
   BOOST_TEST(!f.got(c).lease);
   f.give_back(a); // the slot lent before shutdown still comes back
   BOOST_TEST(f.pool->lent_count() == 0u);
+}
+
+// The client's calls share the pool's strand, where a free slot is lent without an asynchronous
+// operation; off the strand, or with no slot free, the caller goes through async_acquire.
+BOOST_AUTO_TEST_CASE(a_caller_on_the_pools_strand_gets_a_free_slot_at_once) {
+  asio::io_context ioc;
+  const auto strand = talkory::detail::make_serial(ioc.get_executor());
+  pool_options o;
+  o.max_connections = 1;
+  auto pool = connection_pool::create(strand, o);
+  BOOST_TEST(!pool->try_acquire_now()); // off the strand
+  pool_lease first, second;
+  asio::post(strand, [&] {
+    first = pool->try_acquire_now();
+    second = pool->try_acquire_now(); // max_connections = 1: lent already
+  });
+  ioc.poll();
+  BOOST_TEST(static_cast<bool>(first));
+  BOOST_TEST(first.get() == nullptr); // an empty slot: the holder opens the connection
+  BOOST_TEST(!second);
+  BOOST_TEST(pool->lent_count() == 1u);
+  first.give_back(false);
+  ioc.restart();
+  ioc.poll();
+  BOOST_TEST(pool->lent_count() == 0u);
+  pool->async_shutdown(1s, [] {});
+  ioc.restart();
+  ioc.poll();
+  asio::post(strand, [&] { second = pool->try_acquire_now(); }); // closed: async_acquire refuses
+  ioc.restart();
+  ioc.poll();
+  BOOST_TEST(!second);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -28,6 +28,7 @@
 #include <talkory/options.hpp>
 
 #include "rate_limiter_impl.hpp"
+#include "serial_executor.hpp"
 #include "unit/manual_timer.hpp"
 
 namespace asio = boost::asio;
@@ -903,6 +904,48 @@ BOOST_AUTO_TEST_CASE(concurrent_callers_complete_exactly_once) {
   BOOST_TEST(others.load() == 0);
   BOOST_TEST(cancels.load() > 0);
   BOOST_TEST(manual_clock(ioc).pending() == 0u);
+}
+
+// The client's calls share the limiter's strand, where a due token is taken without an
+// asynchronous operation; anywhere else, and whenever the answer is not "yes, now", the caller
+// goes through async_acquire.
+BOOST_AUTO_TEST_CASE(a_caller_on_the_limiters_strand_takes_a_free_token_at_once) {
+  asio::io_context ioc;
+  const auto strand = talkory::detail::make_serial(ioc.get_executor());
+  auto limiter = limiter_type::create(strand, limit(1, 1, 1s), [&] { return now(ioc); });
+  std::vector<bool> taken;
+  auto try_on_strand = [&] {
+    asio::post(strand, [&] { taken.push_back(limiter->try_acquire_now()); });
+    settle(ioc);
+  };
+  try_on_strand();
+  try_on_strand(); // the burst of one is spent
+  BOOST_TEST(taken == (std::vector<bool>{true, false}));
+  elapse(ioc, 1s);
+  BOOST_TEST(!limiter->try_acquire_now()); // off the strand: never, even with a token free
+  try_on_strand();
+  BOOST_TEST(taken.back());
+  outcome o;
+  limiter->async_acquire(no_deadline, record(o)); // and async_acquire sees the token gone
+  settle(ioc);
+  BOOST_TEST(pending(o));
+  limiter->shutdown();
+  settle(ioc);
+}
+
+BOOST_AUTO_TEST_CASE(a_disabled_or_shut_down_limiter_grants_nothing_at_once) {
+  asio::io_context ioc;
+  const auto strand = talkory::detail::make_serial(ioc.get_executor());
+  auto disabled = limiter_type::create(strand, disabled_limit(), [&] { return now(ioc); });
+  auto stopped = limiter_type::create(strand, limit(5, 5, 1s), [&] { return now(ioc); });
+  stopped->shutdown();
+  std::vector<bool> taken;
+  asio::post(strand, [&] {
+    taken.push_back(disabled->try_acquire_now()); // the pipeline skips a disabled one itself
+    taken.push_back(stopped->try_acquire_now());  // async_acquire says "cancelled"
+  });
+  settle(ioc);
+  BOOST_TEST(taken == (std::vector<bool>{false, false}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
