@@ -73,6 +73,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/base_url_tests.cpp
     test/unit/cache_policy_tests.cpp
     test/unit/codec_fuzz_regressions_tests.cpp
+    test/unit/completion_tests.cpp
     test/unit/connection_pool_tests.cpp
     test/unit/documented_defaults_tests.cpp
     test/unit/errc_table_tests.cpp

@@ -150,12 +150,11 @@ std::optional<T> fresh_cached(client_impl& impl, const api_endpoint<T>& ep,
 }
 
 /// Starts a call of `ep` (a definition with static storage duration: it keys single-flight).
-/// Completes `handler` exactly once, on its associated executor, never inside this call.
+/// Completes `handler` exactly once, on its own executor (its `work`), never inside this call.
 template <class T>
 void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>& ep,
-                const call_options& options,
-                boost::asio::any_completion_handler<void(result<T>)> handler) {
-  using handler_type = boost::asio::any_completion_handler<void(result<T>)>;
+                const call_options& options, tracked_handler<void(result<T>)> handler) {
+  using handler_type = tracked_handler<void(result<T>)>;
   auto& counters = impl->counters();
   const auto& executor = impl->executor();
   const auto started = call_limits::clock::now();
@@ -177,8 +176,11 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
     return [&, shared_call_id](handler_type h) -> handler_type {
       if (!hub)
         return h;
-      return handler_type(observed_subscriber<T>{std::move(h), hub, &ep, call_id, shared_call_id,
-                                                 started, executor});
+      auto work = h.work;
+      return handler_type(
+          boost::asio::any_completion_handler<void(result<T>)>(observed_subscriber<T>{
+              std::move(h), hub, &ep, call_id, shared_call_id, started, executor}),
+          std::move(work));
     };
   };
   if (impl->options_error())
@@ -221,6 +223,15 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
                                                "internal error while handling the response"));
             f->deliver(std::move(r));
           }));
+}
+
+/// start_call for a handler whose work was not taken before its erasure (tests, and handlers
+/// whose executor is not an any_io_executor): taken from the erased handler.
+template <class T>
+void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>& ep,
+                const call_options& options,
+                boost::asio::any_completion_handler<void(result<T>)> handler) {
+  start_call(impl, ep, options, track_erased(std::move(handler), {}, impl->executor()));
 }
 
 } // namespace talkory::detail

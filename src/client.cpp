@@ -33,8 +33,9 @@ boost::asio::any_io_executor client::get_executor() const noexcept {
 }
 
 void client::start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
-                          boost::asio::any_completion_handler<health_signature> handler) {
-  detail::start_health(impl, options, std::move(handler));
+                          boost::asio::any_completion_handler<health_signature> handler,
+                          boost::asio::any_io_executor work) {
+  detail::start_health(impl, options, std::move(handler), std::move(work));
 }
 
 void client::start_shutdown(std::shared_ptr<detail::client_impl> impl,

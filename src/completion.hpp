@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -67,6 +68,9 @@ struct tracked_handler {
 
   boost::asio::any_completion_handler<Signature> handler;
   boost::asio::any_io_executor work; // the handler's executor, outstanding_work.tracked
+  /// Set by track_erased() for a handler that is itself redispatched to its own executor, where
+  /// it clears its cancellation slot: complete_later must not clear it from `work` first.
+  bool clears_its_own_slot = false;
 
   // Boost 1.81's any_completion_handler::operator=(&&) recurses (it wraps the source in itself):
   // a tracked_handler is moved by construction only.
@@ -104,9 +108,51 @@ void complete_later(const boost::asio::any_io_executor& /*via*/, tracked_handler
                     Args... args) {
   const auto target = boost::asio::require(handler.work, boost::asio::execution::blocking.never);
   target.execute([h = std::move(handler), ... a = std::move(args)]() mutable {
-    boost::asio::get_associated_cancellation_slot(h.handler).clear();
+    if (!h.clears_its_own_slot)
+      boost::asio::get_associated_cancellation_slot(h.handler).clear();
     std::move(h.handler)(std::move(a)...);
   });
+}
+
+/// A caller's handler whose executor is not an any_io_executor (an any_completion_handler
+/// handed to us, say), made a tracked_handler: it is run from `fallback`, whence it dispatches
+/// itself to its own executor as complete_later() does for a plain handler, clearing its slot
+/// there; its work is held through its any_completion_executor until then.
+template <class Signature>
+struct redispatching_handler;
+template <class... Args>
+struct redispatching_handler<void(Args...)> {
+  boost::asio::any_completion_handler<void(Args...)> handler;
+  decltype(tracked_executor(std::declval<const boost::asio::any_completion_handler<void(Args...)>&>(),
+                            std::declval<const boost::asio::any_io_executor&>())) work;
+
+  // Not &&-qualified: the binder of its cancellation slot calls it as an lvalue (once).
+  void operator()(Args... args) {
+    auto target = work;
+    boost::asio::dispatch(std::move(target), [h = std::move(handler), ... a = std::move(args)]() mutable {
+      boost::asio::get_associated_cancellation_slot(h).clear();
+      std::move(h)(std::move(a)...);
+    });
+  }
+};
+
+/// A caller's erased handler with the work on its executor: `work` is that executor with
+/// outstanding work tracked, taken before the erasure (talkory::detail::tracked_work_of in
+/// client.hpp), or empty when it is not an any_io_executor (then see redispatching_handler).
+template <class Signature>
+tracked_handler<Signature> track_erased(boost::asio::any_completion_handler<Signature> handler,
+                                        boost::asio::any_io_executor work,
+                                        const boost::asio::any_io_executor& fallback) {
+  if (work)
+    return {std::move(handler), std::move(work)};
+  auto slot = boost::asio::get_associated_cancellation_slot(handler);
+  auto own = tracked_executor(handler, fallback);
+  tracked_handler<Signature> t(
+      boost::asio::any_completion_handler<Signature>(boost::asio::bind_cancellation_slot(
+          slot, redispatching_handler<Signature>{std::move(handler), std::move(own)})),
+      boost::asio::prefer(fallback, boost::asio::execution::outstanding_work.tracked));
+  t.clears_its_own_slot = true;
+  return t;
 }
 
 } // namespace talkory::detail

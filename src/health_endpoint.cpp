@@ -30,8 +30,9 @@ const api_endpoint<health_report> health_llm{
 } // namespace
 
 void start_health(const std::shared_ptr<client_impl>& impl, const call_options& options,
-                  boost::asio::any_completion_handler<client::health_signature> handler) {
-  start_call(impl, health_llm, options, std::move(handler));
+                  boost::asio::any_completion_handler<client::health_signature> handler,
+                  boost::asio::any_io_executor work) {
+  start_call(impl, health_llm, options, track_erased(std::move(handler), std::move(work), impl->executor()));
 }
 
 } // namespace talkory::detail

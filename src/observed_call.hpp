@@ -40,9 +40,9 @@ void report_finished(const event_hub& hub, const api_endpoint<T>& ep, std::uint6
 /// the flight's waiter queue treats it exactly like that handler.
 template <class T>
 struct observed_subscriber {
-  using handler_type = boost::asio::any_completion_handler<void(result<T>)>;
+  using handler_type = tracked_handler<void(result<T>)>;
 
-  handler_type handler; // the caller's
+  handler_type handler; // the caller's, with its work
   std::shared_ptr<const event_hub> hub;
   const api_endpoint<T>* endpoint;
   std::uint64_t call_id;
@@ -61,14 +61,14 @@ struct observed_subscriber {
 template <template <class, class> class Associator, class T, class Default>
 struct boost::asio::associator<Associator, talkory::detail::observed_subscriber<T>, Default> {
   using subscriber = talkory::detail::observed_subscriber<T>;
-  using inner = typename subscriber::handler_type;
+  using inner = boost::asio::any_completion_handler<void(talkory::result<T>)>;
   using type = typename Associator<inner, Default>::type;
 
   static type get(const subscriber& s) noexcept {
-    return Associator<inner, Default>::get(s.handler);
+    return Associator<inner, Default>::get(s.handler.handler);
   }
   static auto get(const subscriber& s, const Default& d) noexcept
-      -> decltype(Associator<inner, Default>::get(s.handler, d)) {
-    return Associator<inner, Default>::get(s.handler, d);
+      -> decltype(Associator<inner, Default>::get(s.handler.handler, d)) {
+    return Associator<inner, Default>::get(s.handler.handler, d);
   }
 };

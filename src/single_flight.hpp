@@ -33,7 +33,8 @@ template <class T>
 class flight : public std::enable_shared_from_this<flight<T>> {
 public:
   using signature = void(result<T>);
-  using handler_type = boost::asio::any_completion_handler<signature>;
+  /// A caller's handler with the work on its executor (track_erased, src/completion.hpp).
+  using handler_type = tracked_handler<signature>;
 
   /// `observed`: every subscriber's handler is an observed_subscriber (src/observed_call.hpp),
   /// which reports call_finished and completes itself when called on the strand.
@@ -126,7 +127,7 @@ public:
   const std::shared_ptr<call_state>& call() const noexcept { return call_; }
 
 private:
-  using queue_type = waiter_queue<signature>;
+  using queue_type = waiter_queue<signature, boost::asio::steady_timer, handler_type>;
 
   void finish(handler_type h, result<T> r) {
     ++(r ? counters_->calls_succeeded : counters_->calls_failed);

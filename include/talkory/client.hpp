@@ -4,12 +4,16 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 
 #include <talkory/errors.hpp>
 #include <talkory/health.hpp>
@@ -23,6 +27,21 @@ namespace detail {
 class client_impl;
 class client_owner;
 struct client_access;
+
+/// The executor `handler` completes on (its associated one, else `fallback`), with outstanding
+/// work tracked, taken while the handler's type is still known: once erased, it can only be had
+/// through an any_completion_executor, which allocates. Empty when that executor is not an
+/// any_io_executor; the library then takes it from the erased handler.
+template <class Handler>
+boost::asio::any_io_executor tracked_work_of(const Handler& handler,
+                                             const boost::asio::any_io_executor& fallback) {
+  auto tracked = boost::asio::prefer(boost::asio::get_associated_executor(handler, fallback),
+                                     boost::asio::execution::outstanding_work.tracked);
+  if constexpr (std::is_convertible_v<decltype(tracked), boost::asio::any_io_executor>)
+    return tracked;
+  else
+    return {};
+}
 } // namespace detail
 
 /// Copies share one connection pool, rate limiter and statistics. When the last copy is
@@ -87,11 +106,14 @@ public:
   template <class CompletionToken>
   auto async_health(call_options options, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, health_signature>(
-        [](auto handler, std::shared_ptr<detail::client_impl> impl, call_options opts) {
+        [](auto handler, std::shared_ptr<detail::client_impl> impl, call_options opts,
+           const boost::asio::any_io_executor& fallback) {
+          auto work = detail::tracked_work_of(handler, fallback);
           start_health(std::move(impl), std::move(opts),
-                       boost::asio::any_completion_handler<health_signature>(std::move(handler)));
+                       boost::asio::any_completion_handler<health_signature>(std::move(handler)),
+                       std::move(work));
         },
-        token, impl_, std::move(options));
+        token, impl_, std::move(options), get_executor());
   }
 
   /// async_health(call_options{}, token): the client's own settings, so the call may share a
@@ -148,8 +170,10 @@ public:
 private:
   friend struct detail::client_access;
   explicit client(std::shared_ptr<detail::client_impl> impl);
+  /// `work`: detail::tracked_work_of(handler), or empty.
   static void start_health(std::shared_ptr<detail::client_impl> impl, call_options options,
-                           boost::asio::any_completion_handler<health_signature> handler);
+                           boost::asio::any_completion_handler<health_signature> handler,
+                           boost::asio::any_io_executor work);
   static void start_shutdown(std::shared_ptr<detail::client_impl> impl,
                              boost::asio::any_completion_handler<shutdown_signature> handler);
 

@@ -38,7 +38,7 @@ result<health_report> call_with_jitter(asio::io_context& ioc, client_options opt
   auto impl = std::make_shared<detail::client_impl>(ioc.get_executor(), std::move(options),
                                                     std::move(unit));
   std::optional<result<health_report>> out;
-  detail::start_health(impl, call_options{}, [&](result<health_report> r) { out.emplace(r); });
+  detail::start_health(impl, call_options{}, [&](result<health_report> r) { out.emplace(r); }, {});
   test::run_bounded(ioc);
   ioc.restart();
   impl->close(); // what the last client handle does

@@ -30,7 +30,8 @@ struct fixture {
   std::vector<int> received; // each subscriber's value, -1 for an error
 
   flight<int>::handler_type recorder() {
-    return [this](result<int> r) { received.push_back(r ? *r : -1); };
+    return talkory::detail::make_tracked<void(result<int>)>(
+        [this](result<int> r) { received.push_back(r ? *r : -1); }, ioc.get_executor());
   }
   void deliver(int value) {
     asio::post(call->strand, [this, value] { f->deliver(value); });
@@ -66,7 +67,10 @@ BOOST_FIXTURE_TEST_CASE(a_joiner_after_the_first_gets_the_same_result_once, fixt
 
 BOOST_FIXTURE_TEST_CASE(the_only_subscriber_cancelling_stops_the_call, fixture) {
   asio::cancellation_signal signal;
-  auto h = flight<int>::handler_type(asio::bind_cancellation_slot(signal.slot(), recorder()));
+  auto h = talkory::detail::make_tracked<void(result<int>)>(
+      asio::bind_cancellation_slot(signal.slot(),
+                                   [this](result<int> r) { received.push_back(r ? *r : -1); }),
+      ioc.get_executor());
   f->start(h);
   signal.emit(asio::cancellation_type::terminal);
   ioc.poll();
