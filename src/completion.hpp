@@ -123,16 +123,18 @@ struct redispatching_handler;
 template <class... Args>
 struct redispatching_handler<void(Args...)> {
   boost::asio::any_completion_handler<void(Args...)> handler;
-  decltype(tracked_executor(std::declval<const boost::asio::any_completion_handler<void(Args...)>&>(),
-                            std::declval<const boost::asio::any_io_executor&>())) work;
+  decltype(tracked_executor(
+      std::declval<const boost::asio::any_completion_handler<void(Args...)>&>(),
+      std::declval<const boost::asio::any_io_executor&>())) work;
 
   // Not &&-qualified: the binder of its cancellation slot calls it as an lvalue (once).
   void operator()(Args... args) {
     auto target = work;
-    boost::asio::dispatch(std::move(target), [h = std::move(handler), ... a = std::move(args)]() mutable {
-      boost::asio::get_associated_cancellation_slot(h).clear();
-      std::move(h)(std::move(a)...);
-    });
+    boost::asio::dispatch(std::move(target),
+                          [h = std::move(handler), ... a = std::move(args)]() mutable {
+                            boost::asio::get_associated_cancellation_slot(h).clear();
+                            std::move(h)(std::move(a)...);
+                          });
   }
 };
 

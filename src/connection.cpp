@@ -174,35 +174,42 @@ asio::io_context* plain_io_context(const asio::any_io_executor& ex) {
 
 } // namespace
 
-void connection::watch_idle(const asio::any_io_executor& executor,
-                            std::function<void()> on_peer_activity) {
+void connection::set_idle_listener(asio::any_io_executor executor,
+                                   std::function<void()> on_peer_activity) {
+  auto watch = std::make_shared<idle_watch>();
+  watch->executor = std::move(executor);
+  watch->on_peer_activity = std::move(on_peer_activity);
+  idle_watch_ = std::move(watch);
+}
+
+void connection::watch_idle() {
   stop_watching();
   auto* io = plain_io_context(tcp().get_executor());
-  if (!io)
+  if (!io || !idle_watch_)
     return;
-  auto watch = std::make_shared<idle_watch>();
-  watch->on_peer_activity = std::move(on_peer_activity);
-  watch->restore_work = [io] { io->get_executor().on_work_started(); };
+  const auto number = ++idle_watch_->last_number;
+  idle_watch_->armed.store(number);
   // A reactor wait, not a read: nothing is consumed, so a cancelled watch leaves the TLS stream
   // exactly as it was. The handler runs on the socket's executor (any thread); it only decides,
-  // atomically, who ends the watch, and hands the news to `executor` (the pool's strand).
-  tcp().socket().async_wait(tcp::socket::wait_read, [watch, executor](error_code) {
-    if (!watch->active.exchange(false))
-      return; // stopped: stop_watching() gave the work back
-    watch->restore_work();
-    asio::post(executor, std::move(watch->on_peer_activity));
+  // atomically, who ends the watch, and hands the news to the listener's executor (the pool's
+  // strand). A wait of an earlier watch that completes late finds another number and leaves.
+  tcp().socket().async_wait(tcp::socket::wait_read, [watch = idle_watch_, number, io](error_code) {
+    auto mine = number;
+    if (!watch->armed.compare_exchange_strong(mine, 0))
+      return;                             // stopped: stop_watching() gave the work back
+    io->get_executor().on_work_started(); // the unit this wait's operation finishes with
+    asio::post(watch->executor, [watch] { watch->on_peer_activity(); });
   });
   // After the wait is pending (it holds the unit given up here); its handler may already have
   // run on another thread, which only reorders the +1/-1 pairs around a count that stays >= 0.
   io->get_executor().on_work_finished();
-  idle_watch_ = std::move(watch);
 }
 
 void connection::stop_watching() noexcept {
-  auto watch = std::exchange(idle_watch_, nullptr);
-  if (!watch || !watch->active.exchange(false))
+  if (!idle_watch_ || idle_watch_->armed.exchange(0) == 0)
     return;
-  watch->restore_work();
+  if (auto* io = plain_io_context(tcp().get_executor()))
+    io->get_executor().on_work_started(); // given back for the wait that stop_watching ends
   error_code ignored;
   tcp().socket().cancel(ignored);
 }

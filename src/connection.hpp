@@ -66,15 +66,19 @@ public:
   /// Closes the socket at once.
   void close() noexcept;
 
-  /// While the connection sits idle in the pool: posts `on_peer_activity` once to `executor` as
-  /// soon as the socket becomes readable (the peer closed it, reset it, or sent bytes nobody
-  /// asked for), without reading anything. The pending wait does not count as outstanding work
-  /// (an idle pool must not keep io_context::run() from returning), which Asio allows only for a
-  /// socket on an io_context's own executor: on a strand or another context no watch is started
-  /// and idle connections are examined only when lent. Call stop_watching() before reuse; the
-  /// callback may still run after it (it lost the race) and must check the connection is idle.
-  void watch_idle(const boost::asio::any_io_executor& executor,
-                  std::function<void()> on_peer_activity);
+  /// What the idle watches of this connection tell: `on_peer_activity`, posted to `executor`.
+  /// Set once, before the first watch_idle(); kept for the connection's life.
+  void set_idle_listener(boost::asio::any_io_executor executor,
+                         std::function<void()> on_peer_activity);
+  bool has_idle_listener() const noexcept { return idle_watch_ != nullptr; }
+  /// While the connection sits idle in the pool: posts the idle listener once as soon as the
+  /// socket becomes readable (the peer closed it, reset it, or sent bytes nobody asked for),
+  /// without reading anything. The pending wait does not count as outstanding work (an idle
+  /// pool must not keep io_context::run() from returning), which Asio allows only for a socket
+  /// on an io_context's own executor: on a strand or another context no watch is started and
+  /// idle connections are examined only when lent. Call stop_watching() before reuse; the
+  /// listener may still run after it (it lost the race) and must check the connection is idle.
+  void watch_idle();
   /// Stops an idle watch; its pending wait completes as aborted and calls nothing. Thread-safe
   /// against the watch's own completion.
   void stop_watching() noexcept;
@@ -100,12 +104,15 @@ private:
   std::unique_ptr<boost::beast::tcp_stream> plain_; // when !ctx_
   std::unique_ptr<ssl_stream> tls_;                 // when ctx_
   boost::beast::flat_buffer buffer_;
-  // Shared with the pending idle wait, which may complete after the connection is gone.
-  // `active` is cleared exactly once, by whoever ends the watch (see connection.cpp).
+  // Shared with the pending idle waits, which may complete after the connection is gone; made
+  // once per connection (set_idle_listener), not per watch. `armed` holds the number of the
+  // watch in progress (0: none) and is cleared exactly once per watch, by whoever ends it: a
+  // wait's handler only when the number is still its own (see connection.cpp).
   struct idle_watch {
-    std::atomic<bool> active{true};
+    std::atomic<std::uint64_t> armed{0};
+    std::uint64_t last_number = 0; // of the latest watch; touched by watch_idle() only
+    boost::asio::any_io_executor executor;
     std::function<void()> on_peer_activity;
-    std::function<void()> restore_work; // gives back the outstanding work the wait does not hold
   };
   std::shared_ptr<idle_watch> idle_watch_;
   std::string peer_;

@@ -200,17 +200,19 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable,
 void connection_pool::watch(connection& idle) {
   // The callback runs on the strand; by then the connection may have been lent or retired, so it
   // is looked up by its id among the idle ones, never through a pointer.
-  idle.watch_idle(state_->strand, [weak = weak_from_this(), id = idle.id()] {
-    auto self = weak.lock();
-    if (!self)
-      return;
-    if (auto dead =
-            self->state_->core.take_idle([id](const connection& c) { return c.id() == id; })) {
-      self->report_retired(*dead, retire_reason::peer_closed, 0);
-      self->idle_retired_.fetch_add(1, std::memory_order_relaxed);
-      self->publish_counts();
-    } // `dead` closes its socket here (the server already did)
-  });
+  if (!idle.has_idle_listener())
+    idle.set_idle_listener(state_->strand, [weak = weak_from_this(), id = idle.id()] {
+      auto self = weak.lock();
+      if (!self)
+        return;
+      if (auto dead =
+              self->state_->core.take_idle([id](const connection& c) { return c.id() == id; })) {
+        self->report_retired(*dead, retire_reason::peer_closed, 0);
+        self->idle_retired_.fetch_add(1, std::memory_order_relaxed);
+        self->publish_counts();
+      } // `dead` closes its socket here (the server already did)
+    });
+  idle.watch_idle();
 }
 
 void connection_pool::async_shutdown(std::chrono::milliseconds timeout,

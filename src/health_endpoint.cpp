@@ -32,7 +32,8 @@ const api_endpoint<health_report> health_llm{
 void start_health(const std::shared_ptr<client_impl>& impl, const call_options& options,
                   boost::asio::any_completion_handler<client::health_signature> handler,
                   boost::asio::any_io_executor work) {
-  start_call(impl, health_llm, options, track_erased(std::move(handler), std::move(work), impl->executor()));
+  start_call(impl, health_llm, options,
+             track_erased(std::move(handler), std::move(work), impl->executor()));
 }
 
 } // namespace talkory::detail

@@ -47,10 +47,11 @@ class waiter_queue;
 /// complete_later (which tracks work from then on): there is no instant without work in between.
 ///
 /// Ownership: the queue refers to a parked handler weakly; the pending wait of the waiter's
-/// deadline timer owns it (push_held() is the exception, for owners no handler can own). A handler may own the queue's owner (a coroutine frame holding the
-/// client), so an execution context destroyed with waiters parked destroys their pending waits,
-/// and with them the handlers, without calling them (as Asio does with its own operations)
-/// instead of leaking them in a reference cycle.
+/// deadline timer owns it (push_held() is the exception, for owners no handler can own). A handler
+/// may own the queue's owner (a coroutine frame holding the client), so an execution context
+/// destroyed with waiters parked destroys their pending waits, and with them the handlers, without
+/// calling them (as Asio does with its own operations) instead of leaking them in a reference
+/// cycle.
 ///
 /// Cost: push, pop and removal by cancellation or deadline are O(1) (a list node, a timer);
 /// mass cancellation or expiry of N waiters costs O(N) in all. expire_if() is O(N) per call and
@@ -68,8 +69,8 @@ private:
   struct parked;
   struct entry {
     std::weak_ptr<parked> caller;
-    std::unique_ptr<Timer> timer;  // null for a waiter parked by push_held()
-    std::shared_ptr<parked> held;  // set instead of the timer's ownership by push_held()
+    std::unique_ptr<Timer> timer; // null for a waiter parked by push_held()
+    std::shared_ptr<parked> held; // set instead of the timer's ownership by push_held()
   };
   using entry_list = std::list<entry>;
 

@@ -9,7 +9,13 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base_url.hpp"
+#include "connection.hpp"
 #include "fixture.hpp"
+#include "tls_context.hpp"
 
 namespace asio = boost::asio;
 using namespace talkory;
@@ -445,6 +451,54 @@ BOOST_AUTO_TEST_CASE(an_idle_watched_connection_does_not_keep_run_from_returning
   BOOST_TEST(ioc.stopped());
   BOOST_REQUIRE(got.has_value());
   BOOST_TEST(c.stats().connections_idle == 1u);
+}
+
+// A connection's idle watches share one state, numbered: the wait of a watch that was stopped
+// and re-armed within one turn completes later, as aborted, and must leave the new watch armed
+// (ending it would retire a healthy idle connection, or miss the peer's close).
+BOOST_AUTO_TEST_CASE(a_late_wait_of_a_stopped_watch_leaves_the_next_watch_armed) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  const auto options = test::options_for(server);
+  auto where = detail::parse_base_url(options.base_url, false);
+  BOOST_REQUIRE(where.has_value());
+  auto tls = detail::make_tls_context(options.tls);
+  BOOST_REQUIRE(tls.has_value());
+  auto conn = std::make_shared<detail::connection>(ioc.get_executor(), *tls);
+  // One exchange first, as a pooled connection has had: TLS 1.3 session tickets arrive after
+  // the handshake and would wake a watch armed before they are read.
+  const std::string request = "GET /v1/health/llm HTTP/1.1\r\nHost: " + where->host_header +
+                              "\r\nAuthorization: Bearer " + options.api_key + "\r\n\r\n";
+  std::optional<bool> answered;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        const auto deadline = detail::connection::clock::now() + std::chrono::seconds(10);
+        auto opened = co_await conn->open(*where, options.timeouts, deadline, nullptr);
+        if (!opened) {
+          answered = false;
+          co_return;
+        }
+        auto out = co_await conn->exchange(request, deadline, 8192, 65536);
+        answered = out.response.has_value() && out.keep_alive;
+      },
+      asio::detached);
+  BOOST_REQUIRE(test::run_until(ioc, [&] { return answered.has_value(); }));
+  BOOST_REQUIRE(*answered);
+  int told = 0;
+  conn->set_idle_listener(ioc.get_executor(), [&] { ++told; });
+  conn->watch_idle();
+  conn->stop_watching(); // its wait now completes as aborted, after this turn
+  conn->watch_idle();
+  auto busy = asio::make_work_guard(ioc);
+  ioc.restart();
+  ioc.poll(); // the aborted wait's handler runs here
+  BOOST_TEST(told == 0);
+  server.close_idle_connections(); // the second watch is still armed and hears it
+  BOOST_TEST(test::run_until(ioc, [&] { return told == 1; }));
+  busy.reset();
+  conn->stop_watching();
+  conn->close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,15 +65,13 @@ BOOST_AUTO_TEST_CASE(transient_errors_allow_a_stale_answer) {
 }
 
 BOOST_AUTO_TEST_CASE(auth_and_other_final_errors_never_do) {
-  for (auto [code, status] : {std::pair{errc::invalid_request, 400},
-                              std::pair{errc::missing_api_key, 401},
-                              std::pair{errc::invalid_api_key, 401},
-                              std::pair{errc::insufficient_balance, 402},
-                              std::pair{errc::insufficient_scope, 403},
-                              std::pair{errc::not_found, 404}})
+  for (auto [code, status] :
+       {std::pair{errc::invalid_request, 400}, std::pair{errc::missing_api_key, 401},
+        std::pair{errc::invalid_api_key, 401}, std::pair{errc::insufficient_balance, 402},
+        std::pair{errc::insufficient_scope, 403}, std::pair{errc::not_found, 404}})
     BOOST_TEST(!error_allows_stale(server_error(code, status)), "HTTP " << status);
-  for (auto code : {errc::tls_error, errc::cancelled, errc::invalid_options,
-                    errc::invalid_response, errc::response_too_large})
+  for (auto code : {errc::tls_error, errc::cancelled, errc::invalid_options, errc::invalid_response,
+                    errc::response_too_large})
     BOOST_TEST(!error_allows_stale(client_side(code)), to_string(code));
 }
 

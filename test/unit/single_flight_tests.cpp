@@ -74,7 +74,7 @@ BOOST_FIXTURE_TEST_CASE(the_only_subscriber_cancelling_stops_the_call, fixture) 
   f->start(h);
   signal.emit(asio::cancellation_type::terminal);
   ioc.poll();
-  BOOST_TEST(call->cancelled); // the last one to leave stopped the request...
+  BOOST_TEST(call->cancelled);  // the last one to leave stopped the request...
   BOOST_TEST(received.empty()); // ...and waits for it to wind down
   BOOST_TEST(!f->join(h));      // nobody joins a request being stopped
   deliver(5);

@@ -284,8 +284,8 @@ BOOST_FIXTURE_TEST_CASE(a_popped_held_waiter_keeps_its_work_while_its_state_is_k
   // would be out of work for a moment (a run() there would return).
   asio::io_context other;
   bool ran = false;
-  queue->push_held(queue->make_waiter(
-      queue, queue_type::handler_type(asio::bind_executor(other, [&](std::string) { ran = true; }))));
+  queue->push_held(queue->make_waiter(queue, queue_type::handler_type(asio::bind_executor(
+                                                 other, [&](std::string) { ran = true; }))));
   std::shared_ptr<void> keep;
   auto h = queue->pop(&keep);
   BOOST_REQUIRE(h.has_value());
