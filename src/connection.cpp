@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -122,38 +124,94 @@ error_code step_outcome(error_code ec, const asio::cancellation_state& state) no
 
 } // namespace
 
+// The deadline of one step (connect, the TLS handshake, one request/response exchange, the TLS
+// shutdown): one timer wait per step. Beast's tcp_stream armed and cancelled a timer around
+// every read and every write instead: per kept-alive call two timer waits, two aborted
+// completions, two filtering cancellation handlers and two timerfd updates.
+//
+// The wait's handler runs on the step's own executor (the calling coroutine's: the client's
+// strand), where the step is either still in progress or over; `step` tells which, so the late
+// handler of a step that ended leaves the connection alone. A step whose deadline passes has its
+// socket closed, as Beast does: the pending operation completes with operation_aborted, which
+// deadline_scope::outcome() reports as beast::error::timeout.
+struct connection::step_deadline {
+  explicit step_deadline(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::uint64_t step = 0;                    // the step armed, or the last one; bumped when it ends
+  bool expired = false;                      // the armed step's deadline passed
+  connection::socket_type* socket = nullptr; // null once the connection is gone
+};
+
+/// One step under its deadline, for as long as the scope lives.
+class connection::deadline_scope {
+public:
+  deadline_scope(connection& c, clock::time_point deadline, const asio::any_io_executor& where)
+      : d_(*c.deadline_) {
+    const auto step = ++d_.step;
+    d_.expired = false;
+    d_.timer.expires_at(deadline);
+    d_.timer.async_wait(
+        asio::bind_executor(where, [state = c.deadline_, step](const error_code& ec) {
+          if (ec || state->step != step || !state->socket)
+            return; // cancelled, or the step is over
+          state->expired = true;
+          error_code ignored;
+          state->socket->close(ignored);
+        }));
+  }
+  ~deadline_scope() {
+    ++d_.step;
+    d_.expired = false;
+    d_.timer.cancel();
+  }
+  deadline_scope(const deadline_scope&) = delete;
+  deadline_scope& operator=(const deadline_scope&) = delete;
+
+  /// What an operation of the step completed with, as the caller reports it.
+  error_code outcome(error_code ec) const noexcept {
+    return d_.expired ? error_code(beast::error::timeout) : ec;
+  }
+
+private:
+  step_deadline& d_;
+};
+
 static std::uint64_t next_connection_id() noexcept {
   static std::atomic<std::uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls_ctx)
-    : ctx_(std::move(tls_ctx)), id_(next_connection_id()) {
+    : ctx_(std::move(tls_ctx)), deadline_(std::make_shared<step_deadline>(executor)),
+      id_(next_connection_id()) {
   if (ctx_) {
-    tls_ = std::make_unique<ssl_stream>(beast::tcp_stream(executor), *ctx_);
+    tls_ = std::make_unique<ssl_stream>(executor, *ctx_);
     // Asio asks OpenSSL to free its 16 KiB read and write buffers whenever they are empty, i.e.
     // after every exchange: two large allocations per call. A pooled connection keeps them.
     SSL_clear_mode(tls_->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   } else {
-    plain_ = std::make_unique<beast::tcp_stream>(executor);
+    plain_ = std::make_unique<socket_type>(executor);
   }
+  deadline_->socket = &socket();
 }
 
 connection::~connection() {
   stop_watching();
+  deadline_->socket = nullptr; // a deadline wait still pending finds nothing to close
+  deadline_->timer.cancel();
   close();
 }
 
-beast::tcp_stream& connection::tcp() noexcept {
+connection::socket_type& connection::socket() noexcept {
   return tls_ ? tls_->next_layer() : *plain_;
 }
 
 bool connection::has_unsolicited_data() const noexcept {
   if (buffer_.size() > 0)
     return true;
-  const auto& socket = tls_ ? tls_->next_layer().socket() : plain_->socket();
+  const auto& s = tls_ ? tls_->next_layer() : *plain_;
   error_code ec;
-  const auto pending = socket.available(ec);
+  const auto pending = s.available(ec);
   return ec || pending > 0;
 }
 
@@ -184,7 +242,7 @@ void connection::set_idle_listener(asio::any_io_executor executor,
 
 void connection::watch_idle() {
   stop_watching();
-  auto* io = plain_io_context(tcp().get_executor());
+  auto* io = plain_io_context(socket().get_executor());
   if (!io || !idle_watch_)
     return;
   const auto number = ++idle_watch_->last_number;
@@ -193,7 +251,7 @@ void connection::watch_idle() {
   // exactly as it was. The handler runs on the socket's executor (any thread); it only decides,
   // atomically, who ends the watch, and hands the news to the listener's executor (the pool's
   // strand). A wait of an earlier watch that completes late finds another number and leaves.
-  tcp().socket().async_wait(tcp::socket::wait_read, [watch = idle_watch_, number, io](error_code) {
+  socket().async_wait(tcp::socket::wait_read, [watch = idle_watch_, number, io](error_code) {
     auto mine = number;
     if (!watch->armed.compare_exchange_strong(mine, 0))
       return;                             // stopped: stop_watching() gave the work back
@@ -208,16 +266,16 @@ void connection::watch_idle() {
 void connection::stop_watching() noexcept {
   if (!idle_watch_ || idle_watch_->armed.exchange(0) == 0)
     return;
-  if (auto* io = plain_io_context(tcp().get_executor()))
+  if (auto* io = plain_io_context(socket().get_executor()))
     io->get_executor().on_work_started(); // given back for the wait that stop_watching ends
   error_code ignored;
-  tcp().socket().cancel(ignored);
+  socket().cancel(ignored);
 }
 
 void connection::close() noexcept {
   error_code ignored;
-  tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
-  tcp().socket().close(ignored);
+  socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket().close(ignored);
 }
 
 asio::awaitable<result<void>> connection::open(const origin& o, const timeout_options& timeouts,
@@ -225,6 +283,7 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
   peer_ = o.host_header;
   const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
 
+  const auto where = co_await asio::this_coro::executor;
   error_code ec;
   if (o.host_is_ip_literal()) {
     const auto address = asio::ip::make_address(o.host, ec);
@@ -232,23 +291,25 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
       co_return std::unexpected(
           transport_error(transport_stage::resolve, ec, peer_, timeouts.connect));
     const tcp::endpoint target(address, o.port);
-    tcp().expires_at(connect_deadline);
-    std::tie(ec) = co_await tcp().async_connect(target, use_tuple);
+    const deadline_scope step(*this, connect_deadline, where);
+    std::tie(ec) = co_await socket().async_connect(target, use_tuple);
+    ec = step.outcome(ec);
   } else {
     auto [resolve_ec, results] = co_await resolve_bounded(o.host, o.port, connect_deadline);
     const auto rec = step_outcome(resolve_ec, co_await asio::this_coro::cancellation_state);
     if (rec)
       co_return std::unexpected(
           transport_error(transport_stage::resolve, rec, peer_, timeouts.connect));
-    tcp().expires_at(connect_deadline);
-    std::tie(ec, std::ignore) = co_await tcp().async_connect(results, use_tuple);
+    const deadline_scope step(*this, connect_deadline, where);
+    std::tie(ec, std::ignore) = co_await asio::async_connect(socket(), results, use_tuple);
+    ec = step.outcome(ec);
   }
   ec = step_outcome(ec, co_await asio::this_coro::cancellation_state);
   if (ec)
     co_return std::unexpected(
         transport_error(transport_stage::connect, ec, peer_, timeouts.connect));
   error_code ignored;
-  tcp().socket().set_option(tcp::no_delay(true), ignored);
+  socket().set_option(tcp::no_delay(true), ignored);
 
   if (tls_) {
     SSL* ssl = tls_->native_handle();
@@ -276,8 +337,12 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
     if (resume)
       SSL_set_session(ssl, resume.get());
 
-    tcp().expires_at(std::min(deadline, clock::now() + timeouts.handshake));
-    std::tie(ec) = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    {
+      const deadline_scope step(*this, std::min(deadline, clock::now() + timeouts.handshake),
+                                where);
+      std::tie(ec) = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+      ec = step.outcome(ec);
+    }
     if (ec) {
       auto error = transport_error(transport_stage::handshake, ec, peer_, timeouts.handshake);
       if (error.code == errc::tls_error)
@@ -286,8 +351,6 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
     }
     resumed_ = SSL_session_reused(ssl) == 1;
   }
-  // An expiry left armed would fail the first operation after the connection sits idle.
-  tcp().expires_never();
   opened_at_ = last_used_ = clock::now();
   co_return result<void>{};
 }
@@ -298,7 +361,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
                                                        std::pmr::memory_resource* memory) {
   exchange_outcome out;
   const auto bound = remaining(deadline);
-  tcp().expires_at(deadline);
+  const deadline_scope step(*this, deadline, co_await asio::this_coro::executor);
 
   error_code ec;
   if (tls_)
@@ -306,7 +369,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   else
     std::tie(ec, std::ignore) =
         co_await asio::async_write(*plain_, asio::buffer(request), use_tuple);
-  ec = step_outcome(ec, co_await asio::this_coro::cancellation_state);
+  ec = step_outcome(step.outcome(ec), co_await asio::this_coro::cancellation_state);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
     co_return out;
@@ -335,6 +398,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
       std::tie(ec, std::ignore) =
           co_await beast::http::async_read(*plain_, buffer_, *parser, use_tuple);
     out.response_started = out.response_started || parser->got_some() || buffer_.size() > 0;
+    ec = step.outcome(ec);
     if (ec) {
       out.error = transport_error(transport_stage::read, ec, peer_, bound);
       co_return out;
@@ -354,7 +418,6 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
         transport_error(transport_stage::read, beast::http::error::header_limit, peer_, bound);
     co_return out;
   }
-  tcp().expires_never();
   ++requests_served_;
   last_used_ = clock::now();
   // The parser's own keep_alive(), not the message's: a body that ended with the connection
@@ -380,7 +443,7 @@ tls_session connection::session() const {
 
 asio::awaitable<void> connection::close_gracefully(std::chrono::milliseconds timeout) {
   if (tls_) {
-    tcp().expires_after(timeout);
+    const deadline_scope step(*this, clock::now() + timeout, co_await asio::this_coro::executor);
     co_await tls_->async_shutdown(use_tuple);
   }
   close();

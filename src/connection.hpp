@@ -13,10 +13,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <talkory/options.hpp>
 #include <talkory/result.hpp>
@@ -97,12 +97,17 @@ public:
   clock::time_point last_used() const noexcept { return last_used_; }
 
 private:
-  using ssl_stream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
-  boost::beast::tcp_stream& tcp() noexcept;
+  using socket_type = boost::asio::ip::tcp::socket;
+  using ssl_stream = boost::asio::ssl::stream<socket_type>;
+  socket_type& socket() noexcept;
+  struct step_deadline;
+  class deadline_scope;
 
   std::shared_ptr<boost::asio::ssl::context> ctx_;
-  std::unique_ptr<boost::beast::tcp_stream> plain_; // when !ctx_
-  std::unique_ptr<ssl_stream> tls_;                 // when ctx_
+  std::unique_ptr<socket_type> plain_; // when !ctx_
+  std::unique_ptr<ssl_stream> tls_;    // when ctx_
+  // The deadline of the step in progress (see connection.cpp), shared with its pending wait.
+  std::shared_ptr<step_deadline> deadline_;
   boost::beast::flat_buffer buffer_;
   // Shared with the pending idle waits, which may complete after the connection is gone; made
   // once per connection (set_idle_listener), not per watch. `armed` holds the number of the
