@@ -148,27 +148,19 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
                                const call_trace& trace, int attempt,
                                std::pmr::memory_resource* memory) const {
   const auto& options = *p_.options;
-  const auto acquire_deadline = std::min(deadline, clock::now() + options.pool.acquire_timeout);
   const auto asked = trace.mark();
   std::error_code pool_ec;
   bool waited = false;
   auto lease = p_.pool->try_acquire_now();
   if (!lease)
-    std::tie(pool_ec, lease, waited) = co_await p_.pool->async_acquire(acquire_deadline, use_tuple);
+    std::tie(pool_ec, lease, waited) = co_await p_.pool->async_acquire(
+        std::min(deadline, clock::now() + options.pool.acquire_timeout), use_tuple);
   if (waited) {
     ++p_.counters->pool_waits;
     trace.waited(event_kind::pool_waited, asked);
   }
-  if (pool_ec == errc::timeout) {
-    auto e = client_error(errc::timeout,
-                          "no pooled connection became free in time (pool.max_connections = " +
-                              std::to_string(options.pool.max_connections) + ")");
-    if (auto last = p_.pool->last_connect_error()) {
-      e.message += "; the last connection attempt failed: " + last->message;
-      e.cause = last->cause;
-    }
-    co_return std::unexpected(std::move(e));
-  }
+  if (pool_ec == errc::timeout)
+    co_return std::unexpected(pool_timeout_error());
   if (pool_ec)
     co_return std::unexpected(cancelled_error());
   const bool cancelled_meanwhile = stop_requested(co_await asio::this_coro::cancellation_state);
@@ -178,32 +170,26 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
   lease.set_call_id(trace.call_id());
   trace.attempt_started(attempt);
   const auto since = trace.mark();
-  auto r =
-      co_await exchange_on(std::move(lease), request, idempotent, deadline, limits, trace, memory);
-  trace.attempt_finished(attempt,
-                         r ? static_cast<int>(r->response.result_int()) : r.error().http_status,
-                         r ? nullptr : &r.error(), since);
-  co_return r;
-}
-
-asio::awaitable<result<pipeline_response>>
-request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool idempotent,
-                              clock::time_point deadline, const call_limits& limits,
-                              const call_trace& trace, std::pmr::memory_resource* memory) const {
-  const auto& options = *p_.options;
-  for (bool replayed = false;;) {
+  std::optional<result<pipeline_response>> r;
+  for (bool replayed = false; !r;) {
     const bool reused = lease.get() != nullptr;
     if (reused) {
       trace.connection_reused(lease.get()->id());
     } else {
       auto opened = co_await open_connection(deadline, limits.timeouts, trace);
-      if (!opened)
-        co_return std::unexpected(std::move(opened.error())); // the lease frees the slot
+      if (!opened) {
+        r.emplace(std::unexpected(std::move(opened.error())));
+        lease = pool_lease{}; // frees the slot
+        break;
+      }
       lease.reset(std::move(*opened));
       const bool cancelled_while_opening =
           stop_requested(co_await asio::this_coro::cancellation_state);
-      if (cancelled_while_opening)
-        co_return std::unexpected(cancelled_error()); // the lease discards the connection
+      if (cancelled_while_opening) {
+        r.emplace(std::unexpected(cancelled_error()));
+        lease = pool_lease{}; // discards the connection
+        break;
+      }
     }
     ++p_.counters->requests;
     if (reused)
@@ -211,20 +197,8 @@ request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool i
     auto out = co_await lease.get()->exchange(request, deadline, options.max_response_header,
                                               options.max_response_body, memory);
     if (out.response) {
-      scrub_secret(*out.response, options.api_key);
-      // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.
-      if (!reused && lease.get()->is_tls())
-        if (auto session = lease.get()->session())
-          p_.pool->save_session(std::move(session));
-      lease.give_back(out.keep_alive, retire_reason::server_close);
-      const auto status = out.response->result_int();
-      if (status >= 200 && status < 300) {
-        learn_from(*out.response, nullptr);
-        co_return pipeline_response{std::move(*out.response), 0, reused};
-      }
-      auto error = decode_error_response(*out.response, std::chrono::system_clock::now());
-      learn_from(*out.response, &error);
-      co_return std::unexpected(std::move(error));
+      r.emplace(take_response(lease, out, reused));
+      break;
     }
     // A server may close an idle keep-alive connection just as it is reused: if not a byte of
     // the response came, the request was not processed and is replayed once on a fresh one.
@@ -237,8 +211,42 @@ request_pipeline::exchange_on(pool_lease lease, std::string_view request, bool i
       lease.reset(nullptr);
       continue;
     }
-    co_return std::unexpected(std::move(out.error)); // the lease discards the connection
+    r.emplace(std::unexpected(std::move(out.error)));
+    lease = pool_lease{}; // discards the connection, before the attempt is reported finished
   }
+  trace.attempt_finished(
+      attempt, *r ? static_cast<int>((*r)->response.result_int()) : r->error().http_status,
+      *r ? nullptr : &r->error(), since);
+  co_return std::move(*r);
+}
+
+api_error request_pipeline::pool_timeout_error() const {
+  auto e = client_error(errc::timeout,
+                        "no pooled connection became free in time (pool.max_connections = " +
+                            std::to_string(p_.options->pool.max_connections) + ")");
+  if (auto last = p_.pool->last_connect_error()) {
+    e.message += "; the last connection attempt failed: " + last->message;
+    e.cause = last->cause;
+  }
+  return e;
+}
+
+result<pipeline_response> request_pipeline::take_response(pool_lease& lease, exchange_outcome& out,
+                                                          bool reused) const {
+  scrub_secret(*out.response, p_.options->api_key);
+  // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.
+  if (!reused && lease.get()->is_tls())
+    if (auto session = lease.get()->session())
+      p_.pool->save_session(std::move(session));
+  lease.give_back(out.keep_alive, retire_reason::server_close);
+  const auto status = out.response->result_int();
+  if (status >= 200 && status < 300) {
+    learn_from(*out.response, nullptr);
+    return pipeline_response{std::move(*out.response), 0, reused};
+  }
+  auto error = decode_error_response(*out.response, std::chrono::system_clock::now());
+  learn_from(*out.response, &error);
+  return std::unexpected(std::move(error));
 }
 
 asio::awaitable<result<std::unique_ptr<connection>>>

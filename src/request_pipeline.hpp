@@ -68,17 +68,20 @@ public:
   perform(const call_state& call, const request_spec& spec, const call_limits& limits) const;
 
 private:
-  /// Attempt number `attempt`: a pool slot, then exchange_on() it.
+  /// Attempt number `attempt`: a pool slot, then the exchange on it, with the single transparent
+  /// replay on a fresh connection when a pooled one turns out to have been closed by the server
+  /// while idle. One coroutine: each coroutine level costs a frame allocation and a resumption.
   boost::asio::awaitable<result<pipeline_response>>
   attempt_once(std::string_view request, bool idempotent, call_limits::clock::time_point deadline,
                const call_limits& limits, const call_trace& trace, int attempt,
                std::pmr::memory_resource* memory) const;
-  /// The exchange on a lent slot, with the single transparent replay on a fresh connection when
-  /// a pooled one turns out to have been closed by the server while idle.
-  boost::asio::awaitable<result<pipeline_response>>
-  exchange_on(pool_lease lease, std::string_view request, bool idempotent,
-              call_limits::clock::time_point deadline, const call_limits& limits,
-              const call_trace& trace, std::pmr::memory_resource* memory) const;
+  /// What attempt_once() tells when no pool slot became free in time.
+  api_error pool_timeout_error() const;
+  /// A response that arrived on `lease` (reused: a pooled connection): the connection goes back,
+  /// the response is scrubbed and learnt from, a non-2xx one becomes its api_error. Not a
+  /// coroutine, so that none of this is kept in attempt_once()'s frame.
+  result<pipeline_response> take_response(pool_lease& lease, exchange_outcome& out,
+                                          bool reused) const;
   boost::asio::awaitable<result<std::unique_ptr<connection>>>
   open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts,
                   const call_trace& trace) const;
