@@ -124,46 +124,107 @@ error_code step_outcome(error_code ec, const asio::cancellation_state& state) no
 
 } // namespace
 
+namespace {
+// Lets a pending wait not count as outstanding work, like a daemon thread: the count is lowered
+// once the wait is pending and raised again, exactly once, before the wait's operation finishes
+// (by whichever of stop_watching() and the wait's handler ends the watch; the scheduler lowers
+// it again when the operation finishes). This holds only where the wait's operation carries
+// exactly one unit of work: a socket on the io_context's own executor with an unbound handler.
+// On a strand, or another kind of context, Asio tracks more work than that, so no watch is
+// started there and idle connections are examined only when they are lent.
+// Both the idle watch and the step deadline use this; own_io_context() tells where it holds:
+// the io_context whose own executor `ex` is, or null (a strand, a thread_pool, another context).
+asio::io_context* own_io_context(const asio::any_io_executor& ex) {
+  if (auto* e = ex.target<asio::io_context::executor_type>())
+    return &asio::query(*e, asio::execution::context);
+  return nullptr;
+}
+} // namespace
+
 // The deadline of one step (connect, the TLS handshake, one request/response exchange, the TLS
-// shutdown): one timer wait per step. Beast's tcp_stream armed and cancelled a timer around
-// every read and every write instead: per kept-alive call two timer waits, two aborted
-// completions, two filtering cancellation handlers and two timerfd updates.
+// shutdown), kept by one timer per connection that is re-armed lazily. Beast's tcp_stream armed
+// and cancelled a timer around every read and every write instead: per kept-alive call two timer
+// waits, two aborted completions, two filtering cancellation handlers and two timerfd updates.
 //
-// The wait's handler runs on the step's own executor (the calling coroutine's: the client's
-// strand), where the step is either still in progress or over; `step` tells which, so the late
-// handler of a step that ended leaves the connection alone. A step whose deadline passes has its
-// socket closed, as Beast does: the pending operation completes with operation_aborted, which
-// deadline_scope::outcome() reports as beast::error::timeout.
+// A step whose deadline is no earlier than the pending wait's expiry leaves the wait alone; a
+// wait that expires finds, on the steps' strand, either no step (it stays disarmed), a step
+// with a later deadline (it is re-armed for that one: one timer cycle per attempt timeout, not
+// per call), or the step whose deadline has passed: its socket is closed, as Beast does, and the
+// pending operation completes with operation_aborted, which deadline_scope::outcome() reports as
+// beast::error::timeout. Numbered waits tell a superseded wait from the pending one.
+//
+// Like the idle watch, a wait left pending between steps does not count as outstanding work, so
+// an idle pool never keeps io_context::run() from returning: its handler is unbound (one unit of
+// work, the io_context's own) and gives the unit back before its operation finishes. Where the
+// executor is not an io_context's own, the wait counts and is cancelled when its step ends.
 struct connection::step_deadline {
-  explicit step_deadline(const asio::any_io_executor& ex) : timer(ex) {}
+  step_deadline(const asio::any_io_executor& ex, asio::io_context* own) : timer(ex), io(own) {}
   asio::steady_timer timer;
-  std::uint64_t step = 0;                    // the step armed, or the last one; bumped when it ends
-  bool expired = false;                      // the armed step's deadline passed
-  connection::socket_type* socket = nullptr; // null once the connection is gone
+  asio::io_context* const io; // whose work count a pending wait stays out of; null: counted
+  // The rest is the steps' strand's.
+  clock::time_point current = clock::time_point::max(); // the step in progress's; max: none
+  std::optional<clock::time_point> armed_for;           // the pending wait's expiry
+  std::uint64_t number = 0;                             // of the pending wait
+  bool expired = false;                                 // the current step's deadline passed
+  connection::socket_type* socket = nullptr;            // null once the connection is gone
+
+  void begin(clock::time_point deadline, const asio::any_io_executor& strand,
+             const std::shared_ptr<step_deadline>& self) {
+    current = deadline;
+    expired = false;
+    if (armed_for && *armed_for <= deadline)
+      return; // it expires in time, if early (then it re-arms for this step)
+    arm(deadline, strand, self);
+  }
+
+  void end() {
+    current = clock::time_point::max();
+    expired = false;
+    if (!io && armed_for) { // a counted wait must not outlive its step
+      armed_for.reset();
+      timer.cancel();
+    }
+  }
+
+  void arm(clock::time_point deadline, const asio::any_io_executor& strand,
+           const std::shared_ptr<step_deadline>& self) {
+    const auto mine = ++number;
+    timer.expires_at(deadline); // a pending wait completes as aborted, giving its unit back
+    armed_for = deadline;
+    timer.async_wait([self, mine, strand](const error_code& ec) {
+      if (self->io)
+        self->io->get_executor().on_work_started(); // the unit this operation finishes with
+      if (ec)
+        return; // re-armed, or the connection is gone
+      asio::post(strand, [self, mine, strand] { self->expired_wait(mine, strand, self); });
+    });
+    if (io)
+      io->get_executor().on_work_finished(); // after the wait is pending: see above
+  }
+
+  void expired_wait(std::uint64_t which, const asio::any_io_executor& strand,
+                    const std::shared_ptr<step_deadline>& self) {
+    if (which != number || !socket)
+      return; // superseded by a later wait, or the connection is gone
+    armed_for.reset();
+    if (current == clock::time_point::max())
+      return; // between steps: disarmed until the next one
+    if (clock::now() < current)
+      return arm(current, strand, self);
+    expired = true;
+    error_code ignored;
+    socket->close(ignored);
+  }
 };
 
 /// One step under its deadline, for as long as the scope lives.
 class connection::deadline_scope {
 public:
-  deadline_scope(connection& c, clock::time_point deadline, const asio::any_io_executor& where)
+  deadline_scope(connection& c, clock::time_point deadline, const asio::any_io_executor& strand)
       : d_(*c.deadline_) {
-    const auto step = ++d_.step;
-    d_.expired = false;
-    d_.timer.expires_at(deadline);
-    d_.timer.async_wait(
-        asio::bind_executor(where, [state = c.deadline_, step](const error_code& ec) {
-          if (ec || state->step != step || !state->socket)
-            return; // cancelled, or the step is over
-          state->expired = true;
-          error_code ignored;
-          state->socket->close(ignored);
-        }));
+    d_.begin(deadline, strand, c.deadline_);
   }
-  ~deadline_scope() {
-    ++d_.step;
-    d_.expired = false;
-    d_.timer.cancel();
-  }
+  ~deadline_scope() { d_.end(); }
   deadline_scope(const deadline_scope&) = delete;
   deadline_scope& operator=(const deadline_scope&) = delete;
 
@@ -182,7 +243,8 @@ static std::uint64_t next_connection_id() noexcept {
 }
 
 connection::connection(asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls_ctx)
-    : ctx_(std::move(tls_ctx)), deadline_(std::make_shared<step_deadline>(executor)),
+    : ctx_(std::move(tls_ctx)),
+      deadline_(std::make_shared<step_deadline>(executor, own_io_context(executor))),
       id_(next_connection_id()) {
   if (ctx_) {
     tls_ = std::make_unique<ssl_stream>(executor, *ctx_);
@@ -215,23 +277,6 @@ bool connection::has_unsolicited_data() const noexcept {
   return ec || pending > 0;
 }
 
-namespace {
-
-// Lets a pending wait not count as outstanding work, like a daemon thread: the count is lowered
-// once the wait is pending and raised again, exactly once, before the wait's operation finishes
-// (by whichever of stop_watching() and the wait's handler ends the watch; the scheduler lowers
-// it again when the operation finishes). This holds only where the wait's operation carries
-// exactly one unit of work: a socket on the io_context's own executor with an unbound handler.
-// On a strand, or another kind of context, Asio tracks more work than that, so no watch is
-// started there and idle connections are examined only when they are lent.
-asio::io_context* plain_io_context(const asio::any_io_executor& ex) {
-  if (auto* e = ex.target<asio::io_context::executor_type>())
-    return &asio::query(*e, asio::execution::context);
-  return nullptr;
-}
-
-} // namespace
-
 void connection::set_idle_listener(asio::any_io_executor executor,
                                    std::function<void()> on_peer_activity) {
   auto watch = std::make_shared<idle_watch>();
@@ -242,7 +287,7 @@ void connection::set_idle_listener(asio::any_io_executor executor,
 
 void connection::watch_idle() {
   stop_watching();
-  auto* io = plain_io_context(socket().get_executor());
+  auto* io = own_io_context(socket().get_executor());
   if (!io || !idle_watch_)
     return;
   const auto number = ++idle_watch_->last_number;
@@ -266,7 +311,7 @@ void connection::watch_idle() {
 void connection::stop_watching() noexcept {
   if (!idle_watch_ || idle_watch_->armed.exchange(0) == 0)
     return;
-  if (auto* io = plain_io_context(socket().get_executor()))
+  if (auto* io = own_io_context(socket().get_executor()))
     io->get_executor().on_work_started(); // given back for the wait that stop_watching ends
   error_code ignored;
   socket().cancel(ignored);

@@ -501,4 +501,52 @@ BOOST_AUTO_TEST_CASE(a_late_wait_of_a_stopped_watch_leaves_the_next_watch_armed)
   conn->close();
 }
 
+// A connection keeps one deadline timer, re-armed lazily: the wait armed for an earlier, shorter
+// attempt may expire during a later attempt on the same connection, which must then go on under
+// its own deadline instead of being cut off at the earlier one's.
+BOOST_AUTO_TEST_CASE(a_reused_connection_runs_each_attempt_under_its_own_deadline) {
+  using namespace std::chrono_literals;
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
+  call_options quick;
+  quick.attempt_timeout = 300ms;
+  auto first = test::one_call(ioc, c, quick); // answered at once: its deadline is left armed
+  BOOST_REQUIRE_MESSAGE(first.has_value(), test::why(first));
+  testing::scripted_response slow;
+  slow.status = 200;
+  slow.body = R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{}})";
+  slow.delay = 700ms; // past the first attempt's deadline, well within the default attempt bound
+  server.script(slow);
+  auto second = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(second.has_value(), test::why(second));
+  BOOST_TEST(second->meta.connection_reused);
+  BOOST_TEST(server.counters().connections_accepted == 1u);
+}
+
+// A deadline still applies when the wait armed for it is shared with earlier steps: a step with a
+// shorter deadline than the pending wait's re-arms it.
+BOOST_AUTO_TEST_CASE(a_shorter_deadline_on_a_reused_connection_still_times_out) {
+  using namespace std::chrono_literals;
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
+  auto first = test::one_call(ioc, c); // the default attempt bound is left armed
+  BOOST_REQUIRE_MESSAGE(first.has_value(), test::why(first));
+  testing::scripted_response slow;
+  slow.status = 200;
+  slow.body = R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{}})";
+  slow.delay = 3000ms;
+  server.script(slow);
+  call_options quick;
+  quick.attempt_timeout = 200ms;
+  quick.max_retries = 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto second = test::one_call(ioc, c, quick);
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code == errc::timeout);
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 2s)); // not the slow answer's 3 s
+  BOOST_TEST(second.error().attempts == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
