@@ -105,9 +105,10 @@ tracked_handler<Signature> make_tracked(Handler&& handler,
 /// `via` is not needed: the handler's executor can be required never-blocking directly.
 template <class Signature, class... Args>
 void complete_later(const boost::asio::any_io_executor& /*via*/, tracked_handler<Signature> handler,
-                    Args... args) {
+                    Args&&... args) {
   const auto target = boost::asio::require(handler.work, boost::asio::execution::blocking.never);
-  target.execute([h = std::move(handler), ... a = std::move(args)]() mutable {
+  // Forwarded into the function, which holds the only copies (a report moves once, not twice).
+  target.execute([h = std::move(handler), ... a = std::forward<Args>(args)]() mutable {
     if (!h.clears_its_own_slot)
       boost::asio::get_associated_cancellation_slot(h.handler).clear();
     std::move(h.handler)(std::move(a)...);

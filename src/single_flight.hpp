@@ -94,7 +94,7 @@ public:
   /// On the call's strand, once: the result for everyone still subscribed.
   /// Each subscriber gets a copy, except the last one, which gets the result itself when no
   /// join is still on its way to the strand (then nobody reads result_ again).
-  void deliver(result<T> r) {
+  void deliver(result<T>&& r) {
     std::size_t joins_on_their_way = 0;
     {
       std::lock_guard lock(mutex_);
@@ -129,7 +129,7 @@ public:
 private:
   using queue_type = waiter_queue<signature, boost::asio::steady_timer, handler_type>;
 
-  void finish(handler_type h, result<T> r) {
+  void finish(handler_type h, result<T>&& r) {
     ++(r ? counters_->calls_succeeded : counters_->calls_failed);
     if (observed_) // an observed_subscriber: it reports, then completes the caller's handler
       return std::move(h)(std::move(r));
