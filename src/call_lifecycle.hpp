@@ -88,50 +88,71 @@ std::optional<T> from_fleet(client_impl& impl, const api_endpoint<T>& ep,
   return std::move(*decoded);
 }
 
+/// Fleet mode with a cache, before the request: the fleet's fresh answer, a timeout while another
+/// process fetched it, or nothing and (when this process is elected to fetch it for all) the
+/// lease in `lease`. A coroutine of its own so that its state stays out of run_call's frame; the
+/// answer comes on the heap for the same reason (a pointer in the frame of every call, the
+/// allocation only in fleet mode, where a Redis round trip dwarfs it).
+template <class T>
+boost::asio::awaitable<std::unique_ptr<result<T>>>
+ask_the_fleet(client_impl& impl, const api_endpoint<T>& ep, shared_answer_store& shared,
+              const call_state& call, const call_limits& limits, std::string& lease) {
+  auto found = co_await shared.obtain(ep.request.path, limits.deadline);
+  if (call.cancelled)
+    co_return std::make_unique<result<T>>(std::unexpected(cancelled_error()));
+  if (found.kind == shared_answer_store::verdict::hit &&
+      answer_is_fresh(found.age, impl.options().cache_ttl, limits.max_age))
+    if (auto answer = from_fleet<T>(impl, ep, found, limits))
+      co_return std::make_unique<result<T>>(std::move(*answer));
+  if (found.kind == shared_answer_store::verdict::timeout)
+    co_return std::make_unique<result<T>>(remember_or_fall_back<T>(
+        impl, ep,
+        std::unexpected(client_error(errc::timeout,
+                                     "the call's deadline passed while another process of the "
+                                     "fleet was fetching the answer"))));
+  if (found.kind == shared_answer_store::verdict::refresh)
+    lease = std::move(found.lease_token);
+  co_return nullptr;
+}
+
+/// After the pipeline: the answer decoded, published to the fleet when this process holds its
+/// lease (released otherwise), and remembered. A plain function: its locals stay out of
+/// run_call's frame.
+template <class T>
+result<T> settle_call(client_impl& impl, const api_endpoint<T>& ep, shared_answer_store* shared,
+                      std::string& lease, result<pipeline_response>& r, const call_limits& limits) {
+  if (!r) {
+    if (!lease.empty())
+      shared->release(ep.request.path, std::move(lease));
+    return remember_or_fall_back<T>(impl, ep, std::unexpected(std::move(r.error())));
+  }
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      call_limits::clock::now() - limits.started);
+  auto decoded = ep.decode(*r, latency);
+  if (!decoded)
+    decoded.error().attempts = r->attempts;
+  if (!lease.empty()) {
+    if (decoded)
+      shared->publish(ep.request.path, std::string(r->response["X-Request-Id"]),
+                      std::move(r->response.body()), std::move(lease));
+    else
+      shared->release(ep.request.path, std::move(lease));
+  }
+  return remember_or_fall_back<T>(impl, ep, std::move(decoded));
+}
+
 template <class T>
 boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
                                            const api_endpoint<T>* ep,
                                            std::shared_ptr<call_state> call, call_limits limits) {
   co_await boost::asio::this_coro::throw_if_cancelled(false);
-  // Fleet mode with a cache: the fleet's answer, or this process elected to fetch it for all.
   auto* shared = ep->cache_metadata ? impl->shared_answers() : nullptr;
   std::string lease;
-  if (shared) {
-    auto found = co_await shared->obtain(ep->request.path, limits.deadline);
-    if (call->cancelled)
-      co_return std::unexpected(cancelled_error());
-    if (found.kind == shared_answer_store::verdict::hit &&
-        answer_is_fresh(found.age, impl->options().cache_ttl, limits.max_age))
-      if (auto answer = from_fleet<T>(*impl, *ep, found, limits))
-        co_return std::move(*answer);
-    if (found.kind == shared_answer_store::verdict::timeout)
-      co_return remember_or_fall_back<T>(
-          *impl, *ep,
-          std::unexpected(client_error(errc::timeout,
-                                       "the call's deadline passed while another process of the "
-                                       "fleet was fetching the answer")));
-    if (found.kind == shared_answer_store::verdict::refresh)
-      lease = std::move(found.lease_token);
-  }
+  if (shared)
+    if (auto settled = co_await ask_the_fleet<T>(*impl, *ep, *shared, *call, limits, lease))
+      co_return std::move(*settled);
   auto r = co_await impl->pipeline().perform(*call, ep->request, limits);
-  if (!r) {
-    if (!lease.empty())
-      shared->release(ep->request.path, std::move(lease));
-    co_return remember_or_fall_back<T>(*impl, *ep, std::unexpected(std::move(r.error())));
-  }
-  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-      call_limits::clock::now() - limits.started);
-  auto decoded = ep->decode(*r, latency);
-  if (!decoded)
-    decoded.error().attempts = r->attempts;
-  if (!lease.empty()) {
-    if (decoded)
-      shared->publish(ep->request.path, std::string(r->response["X-Request-Id"]),
-                      std::move(r->response.body()), std::move(lease));
-    else
-      shared->release(ep->request.path, std::move(lease));
-  }
-  co_return remember_or_fall_back<T>(*impl, *ep, std::move(decoded));
+  co_return settle_call<T>(*impl, *ep, shared, lease, r, limits);
 }
 
 /// The endpoint's cached answer when it is fresh enough for this call.

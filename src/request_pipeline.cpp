@@ -40,18 +40,23 @@ bool may_have_been_processed(const api_error& error) noexcept {
 
 } // namespace
 
+namespace {
+
+result<pipeline_response> failed(api_error e, int attempts) {
+  e.attempts = attempts;
+  return std::unexpected(std::move(e));
+}
+
+} // namespace
+
 asio::awaitable<result<pipeline_response>>
 request_pipeline::perform(const call_state& call, const request_spec& spec,
                           const call_limits& limits) const {
-  const auto& options = *p_.options;
+  // Only what must outlive a suspension lives here (in the coroutine's frame, allocated per call):
+  // the decisions are plain functions, the retry's pause a coroutine of its own.
   const auto request_bytes = requests_.bytes_for(spec); // held for the whole call
   const std::string_view request = *request_bytes;
-  auto fail = [](api_error e, int attempts) {
-    e.attempts = attempts;
-    return result<pipeline_response>(std::unexpected(std::move(e)));
-  };
-  std::string last_request_id;
-  std::optional<api_error> last_error; // of the previous attempt, kept for a refused retry
+  retry_memory memory;
   const call_trace trace(p_.hub, call.call_id);
 
   for (int attempt = 1;; ++attempt) {
@@ -65,37 +70,13 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
     else if (p_.limiter->is_shut_down())
       limit_ec = errc::cancelled;
     if (call.cancelled || limit_ec == errc::cancelled)
-      co_return fail(cancelled_error(), attempt - 1);
+      co_return failed(cancelled_error(), attempt - 1);
     if (waited) {
       ++p_.counters->rate_limit_waits;
       trace.waited(event_kind::limiter_waited, asked);
     }
-    if (limit_ec == errc::fleet_unavailable) {
-      auto e = client_error(errc::fleet_unavailable,
-                            "fleet mode cannot reach Redis at " + options.fleet.redis_url + " (" +
-                                p_.limiter->unavailable_reason() +
-                                "); nothing was sent because fleet.on_unavailable = fail: check "
-                                "that Redis runs there, or set it to fallback_local");
-      e.request_id = last_request_id;
-      co_return fail(std::move(e), attempt - 1);
-    }
-    if (limit_ec && last_error) {
-      // A pause (the server's own Remaining: 0) may cut the retries short, but the answer the
-      // caller needs is still the server's error, not the limiter's.
-      last_error->message += "; not retried: the client-side rate limit has no request slot "
-                             "free before the call's deadline";
-      co_return fail(std::move(*last_error), attempt - 1);
-    }
-    if (limit_ec) {
-      auto e = client_error(
-          errc::rate_limited,
-          "the client-side rate limit (" + std::to_string(options.rate_limit.requests_per_window) +
-              " requests per " + seconds_text(options.rate_limit.window) +
-              ") has no request slot free before the call's deadline; slow down or allow a "
-              "longer timeout");
-      e.request_id = last_request_id;
-      co_return fail(std::move(e), attempt - 1);
-    }
+    if (limit_ec)
+      co_return refused_by_limiter(limit_ec, memory, attempt - 1);
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
     auto r = co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace,
@@ -104,42 +85,88 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
       r->attempts = attempt;
       co_return r;
     }
+    const auto delay = next_attempt(call, spec, limits, trace, attempt, r.error(), memory);
+    if (!delay)
+      co_return r; // the error, as next_attempt() left it
+    co_await pause(*delay);
     if (call.cancelled)
-      co_return fail(cancelled_error(), attempt);
-    api_error error = std::move(r.error());
-    if (error.code == errc::timeout && clock::now() >= limits.deadline)
-      error.message +=
-          " (the call's overall deadline of " + seconds_text(limits.timeouts.total) + " passed)";
-    if (!error.request_id.empty())
-      last_request_id = error.request_id;
-    else
-      error.request_id = last_request_id;
-
-    if (!spec.idempotent && may_have_been_processed(error))
-      co_return fail(std::move(error), attempt);
-    const auto decision =
-        decide_retry(options.retry, error, attempt, limits.max_retries, p_.random());
-    if (decision.retry_after_too_long) {
-      error.message += "; the server asks to retry after " +
-                       std::to_string(error.retry_after.value_or(std::chrono::seconds{0}).count()) +
-                       " s, longer than retry.max_retry_after: not waiting";
-      co_return fail(std::move(error), attempt);
-    }
-    if (!decision.retry)
-      co_return fail(std::move(error), attempt);
-    if (clock::now() + decision.delay >= limits.deadline) {
-      error.message += "; no time is left for another attempt before the call's deadline";
-      co_return fail(std::move(error), attempt);
-    }
-
-    ++p_.counters->retries;
-    trace.retry_scheduled(attempt, error, decision.delay);
-    last_error = std::move(error);
-    asio::steady_timer backoff(co_await asio::this_coro::executor, decision.delay);
-    co_await backoff.async_wait(use_tuple);
-    if (call.cancelled)
-      co_return fail(cancelled_error(), attempt);
+      co_return failed(cancelled_error(), attempt);
   }
+}
+
+result<pipeline_response> request_pipeline::refused_by_limiter(std::error_code limit_ec,
+                                                               retry_memory& memory,
+                                                               int attempts) const {
+  const auto& options = *p_.options;
+  if (limit_ec == errc::fleet_unavailable) {
+    auto e = client_error(errc::fleet_unavailable,
+                          "fleet mode cannot reach Redis at " + options.fleet.redis_url + " (" +
+                              p_.limiter->unavailable_reason() +
+                              "); nothing was sent because fleet.on_unavailable = fail: check "
+                              "that Redis runs there, or set it to fallback_local");
+    e.request_id = memory.last_request_id;
+    return failed(std::move(e), attempts);
+  }
+  if (memory.last_error) {
+    // A pause (the server's own Remaining: 0) may cut the retries short, but the answer the
+    // caller needs is still the server's error, not the limiter's.
+    memory.last_error->message += "; not retried: the client-side rate limit has no request "
+                                  "slot free before the call's deadline";
+    return failed(std::move(*memory.last_error), attempts);
+  }
+  auto e = client_error(
+      errc::rate_limited,
+      "the client-side rate limit (" + std::to_string(options.rate_limit.requests_per_window) +
+          " requests per " + seconds_text(options.rate_limit.window) +
+          ") has no request slot free before the call's deadline; slow down or allow a "
+          "longer timeout");
+  e.request_id = memory.last_request_id;
+  return failed(std::move(e), attempts);
+}
+
+std::optional<std::chrono::milliseconds>
+request_pipeline::next_attempt(const call_state& call, const request_spec& spec,
+                               const call_limits& limits, const call_trace& trace, int attempt,
+                               api_error& error, retry_memory& memory) const {
+  error.attempts = attempt;
+  if (call.cancelled) {
+    error = cancelled_error();
+    error.attempts = attempt;
+    return std::nullopt;
+  }
+  if (error.code == errc::timeout && clock::now() >= limits.deadline)
+    error.message +=
+        " (the call's overall deadline of " + seconds_text(limits.timeouts.total) + " passed)";
+  if (!error.request_id.empty())
+    memory.last_request_id = error.request_id;
+  else
+    error.request_id = memory.last_request_id;
+
+  if (!spec.idempotent && may_have_been_processed(error))
+    return std::nullopt;
+  const auto decision =
+      decide_retry(p_.options->retry, error, attempt, limits.max_retries, p_.random());
+  if (decision.retry_after_too_long) {
+    error.message += "; the server asks to retry after " +
+                     std::to_string(error.retry_after.value_or(std::chrono::seconds{0}).count()) +
+                     " s, longer than retry.max_retry_after: not waiting";
+    return std::nullopt;
+  }
+  if (!decision.retry)
+    return std::nullopt;
+  if (clock::now() + decision.delay >= limits.deadline) {
+    error.message += "; no time is left for another attempt before the call's deadline";
+    return std::nullopt;
+  }
+  ++p_.counters->retries;
+  trace.retry_scheduled(attempt, error, decision.delay);
+  memory.last_error = std::make_unique<api_error>(std::move(error));
+  return decision.delay;
+}
+
+asio::awaitable<void> request_pipeline::pause(std::chrono::milliseconds delay) const {
+  asio::steady_timer backoff(co_await asio::this_coro::executor, delay);
+  co_await backoff.async_wait(use_tuple);
 }
 
 asio::awaitable<result<pipeline_response>>

@@ -2,7 +2,9 @@
 // deadline, the stale-connection replay, and learning from the server's rate-limit headers.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,6 +70,24 @@ public:
   perform(const call_state& call, const request_spec& spec, const call_limits& limits) const;
 
 private:
+  /// What the retry loop carries from one attempt to the next.
+  struct retry_memory {
+    std::string last_request_id;
+    /// The previous attempt's error, kept for a retry the limiter refuses; on the heap, since
+    /// only a retry needs it and the loop's frame is allocated for every call.
+    std::unique_ptr<api_error> last_error;
+  };
+  /// The call's end when the limiter gives no slot (fleet unavailable, rate limited).
+  result<pipeline_response> refused_by_limiter(std::error_code limit_ec, retry_memory& memory,
+                                               int attempts) const;
+  /// After attempt `attempt` failed with `error`: the pause before the next one, or nothing and
+  /// `error` completed as the call's (cancelled, not retryable, out of time).
+  std::optional<std::chrono::milliseconds>
+  next_attempt(const call_state& call, const request_spec& spec, const call_limits& limits,
+               const call_trace& trace, int attempt, api_error& error, retry_memory& memory) const;
+  /// The backoff: a coroutine of its own, so that its timer is in no call's frame but a
+  /// retrying one's.
+  boost::asio::awaitable<void> pause(std::chrono::milliseconds delay) const;
   /// Attempt number `attempt`: a pool slot, then the exchange on it, with the single transparent
   /// replay on a fresh connection when a pooled one turns out to have been closed by the server
   /// while idle. One coroutine: each coroutine level costs a frame allocation and a resumption.
