@@ -57,7 +57,9 @@ public:
 
   /// A caller asks for a slot at `now`; `waiters_queued` tells whether earlier callers still wait
   /// (a newcomer never overtakes them, even when a slot looks free). Idle connections that are no
-  /// longer usable are retired first, which frees their slots.
+  /// longer usable are retired first, which frees their slots: by their age and idleness all of
+  /// them; by what their socket holds only the one about to be lent (that check is a system
+  /// call, and an idle one that receives bytes is retired by its idle watch anyway).
   acquire_decision acquire(time_point now, bool waiters_queued) {
     acquire_decision d;
     if (closed_)
@@ -65,12 +67,21 @@ public:
     d.retired = prune(now);
     if (waiters_queued) {
       d.action = acquire_action::wait;
-    } else if (!idle_.empty()) {
-      d.action = acquire_action::reuse;
-      d.connection = std::move(idle_.back()); // most recently used: the likeliest still open
+      return d;
+    }
+    while (!idle_.empty()) {
+      auto candidate = std::move(idle_.back()); // most recently used: the likeliest still open
       idle_.pop_back();
+      if (candidate->has_unsolicited_data()) {
+        d.retired.push_back(std::move(candidate));
+        continue;
+      }
+      d.action = acquire_action::reuse;
+      d.connection = std::move(candidate);
       ++lent_;
-    } else if (lent_ + idle_.size() < options_.max_connections) {
+      return d;
+    }
+    if (lent_ + idle_.size() < options_.max_connections) {
       d.action = acquire_action::open;
       ++lent_;
     } else {
@@ -141,6 +152,12 @@ public:
     return std::nullopt;
   }
 
+  /// Too long idle or too old at `now`: what the clock alone tells, without asking the socket.
+  bool stale(const Connection& c, time_point now) const {
+    return now - c.last_used() >= options_.idle_timeout ||
+           now - c.opened_at() >= options_.max_connection_age;
+  }
+
   std::size_t idle_count() const noexcept { return idle_.size(); }
   /// Slots lent out, connections being opened included.
   std::size_t lent_count() const noexcept { return lent_; }
@@ -161,12 +178,12 @@ private:
   }
 
   // Drops idle connections the server has probably closed, or that are too old to trust,
-  // keeping the others in their most-recently-used order.
+  // keeping the others in their most-recently-used order. Time alone decides here (see acquire).
   std::vector<connection_ptr> prune(time_point now) {
     std::vector<connection_ptr> retired;
     auto kept = idle_.begin();
     for (auto& c : idle_) {
-      if (!usable(*c, now))
+      if (stale(*c, now))
         retired.push_back(std::move(c));
       else if (&*kept != &c)
         *kept++ = std::move(c);

@@ -26,10 +26,14 @@ struct fake_connection {
   time_point opened{};
   time_point used{};
   bool unsolicited = false;
+  mutable int socket_checks = 0; // has_unsolicited_data() is a system call on a real one
 
   time_point opened_at() const noexcept { return opened; }
   time_point last_used() const noexcept { return used; }
-  bool has_unsolicited_data() const noexcept { return unsolicited; }
+  bool has_unsolicited_data() const noexcept {
+    ++socket_checks;
+    return unsolicited;
+  }
 };
 
 using core = talkory::detail::pool_core<fake_connection>;
@@ -249,6 +253,30 @@ BOOST_AUTO_TEST_CASE(an_idle_connection_with_unsolicited_data_is_retired) {
   BOOST_TEST(id_of(d.connection) == 1);
   BOOST_REQUIRE(d.retired.size() == 1u);
   BOOST_TEST(d.retired.front()->id == 2);
+  BOOST_TEST(pool.idle_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(lending_asks_the_socket_of_the_lent_connection_only) {
+  // Every acquire would otherwise cost a system call per idle connection (FIONREAD each).
+  core pool(options(4));
+  auto parked = park_connections(pool, 4);
+  for (auto* c : parked)
+    c->socket_checks = 0;
+  auto d = pool.acquire(t0 + 1s, false);
+  BOOST_TEST(id_of(d.connection) == 4);
+  BOOST_TEST(parked[3]->socket_checks == 1);
+  BOOST_TEST(parked[0]->socket_checks + parked[1]->socket_checks + parked[2]->socket_checks == 0);
+}
+
+BOOST_AUTO_TEST_CASE(every_idle_connection_with_unsolicited_data_before_a_usable_one_is_retired) {
+  core pool(options(3));
+  auto parked = park_connections(pool, 3);
+  parked[2]->unsolicited = true;
+  parked[1]->unsolicited = true;
+  auto d = pool.acquire(t0 + 1s, false);
+  BOOST_TEST((d.action == acquire_action::reuse));
+  BOOST_TEST(id_of(d.connection) == 1);
+  BOOST_TEST(d.retired.size() == 2u);
   BOOST_TEST(pool.idle_count() == 0u);
 }
 
