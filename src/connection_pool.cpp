@@ -119,40 +119,30 @@ void connection_pool::initiate_acquire(clock::time_point deadline,
   asio::dispatch(st.strand, [self = shared_from_this(), deadline, w = std::move(caller)]() mutable {
     auto& s = *self->state_;
     const auto now = s.now();
-    auto decision = s.core.acquire(now, !s.queue.empty());
-    for (const auto& dead : decision.retired)
-      self->report_retired(*dead, s.core.unusable_reason(*dead, now).value_or(retire_reason::error),
-                           0);
-    decision.retired.clear(); // closes the sockets of idle connections judged unusable
-    self->publish_counts();
-    using action = state::core_type::acquire_action;
-    switch (decision.action) {
-    case action::refuse:
+    bool must_wait = false;
+    auto lease = self->lend(now, must_wait);
+    if (lease)
+      return complete_later(s.strand, w.take(), std::error_code{}, std::move(lease), false);
+    if (!must_wait)
       return complete_later(s.strand, w.take(), make_error_code(errc::cancelled), pool_lease{},
                             false);
-    case action::reuse:
-      decision.connection->stop_watching();
-      return complete_later(s.strand, w.take(), std::error_code{},
-                            pool_lease(self, std::move(decision.connection)), false);
-    case action::open:
-      return complete_later(s.strand, w.take(), std::error_code{}, pool_lease(self, nullptr),
+    if (deadline <= now)
+      return complete_later(s.strand, w.take(), make_error_code(errc::timeout), pool_lease{},
                             false);
-    case action::wait:
-      if (deadline <= now)
-        return complete_later(s.strand, w.take(), make_error_code(errc::timeout), pool_lease{},
-                              false);
-      s.queue.push(std::move(w), deadline);
-      return;
-    }
+    s.queue.push(std::move(w), deadline);
   });
 }
 
 pool_lease connection_pool::try_acquire_now() {
-  auto& s = *state_;
-  if (!running_in(s.strand) || !s.queue.empty()) // the queue is the strand's to read
+  if (!running_in(state_->strand))
     return {};
-  const auto now = s.now();
-  auto decision = s.core.acquire(now, false);
+  bool must_wait = false;
+  return lend(state_->now(), must_wait); // empty: async_acquire waits or says why (cancelled)
+}
+
+pool_lease connection_pool::lend(clock::time_point now, bool& must_wait) {
+  auto& s = *state_;
+  auto decision = s.core.acquire(now, !s.queue.empty());
   for (const auto& dead : decision.retired)
     report_retired(*dead, s.core.unusable_reason(*dead, now).value_or(retire_reason::error), 0);
   decision.retired.clear(); // closes the sockets of idle connections judged unusable
@@ -164,8 +154,10 @@ pool_lease connection_pool::try_acquire_now() {
     return pool_lease(shared_from_this(), std::move(decision.connection));
   case action::open:
     return pool_lease(shared_from_this(), nullptr);
-  case action::refuse: // async_acquire says why (cancelled)
-  case action::wait:   // a refused or waiting acquire changed nothing in the core
+  case action::wait:
+    must_wait = true;
+    return {};
+  case action::refuse:
     return {};
   }
   return {};

@@ -115,6 +115,10 @@ private:
   struct state; // strand, pool_core, waiter_queue, clock: see connection_pool.cpp
   explicit connection_pool(std::unique_ptr<state> s);
   void initiate_acquire(clock::time_point deadline, tracked_handler<acquire_signature> handler);
+  /// On the strand: the core's decision at `now`, with the idle connections it retires reported
+  /// and closed. A lease when a slot is lent (an idle connection, unwatched, or an empty slot);
+  /// otherwise an empty one, with `must_wait` set when the caller must queue (clear: refused).
+  pool_lease lend(clock::time_point now, bool& must_wait);
   const boost::asio::any_io_executor& executor() const noexcept;
   void give_back(std::unique_ptr<connection> conn, bool reusable, retire_reason why_not,
                  std::uint64_t call_id);
