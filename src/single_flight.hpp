@@ -102,17 +102,14 @@ public:
       joins_on_their_way = pending_joins_;
     }
     result_.emplace(std::move(r));
-    // `keep` holds each popped subscriber's work until finish() has handed it on (push_held).
-    std::shared_ptr<void> keep;
-    auto next_one = [this, &keep]() -> std::optional<handler_type> {
-      if (auto h = subscribers_.pop(&keep))
+    auto next_one = [this]() -> std::optional<handler_type> {
+      if (auto h = subscribers_.pop())
         return h;
       return std::exchange(abandoned_, std::nullopt); // the last to leave, served last
     };
     // Never move-assigned: Boost 1.81's any_completion_handler::operator=(&&) wraps a copy of
     // the source inside itself, recursing until the stack overflows. Reset and emplace instead.
     for (auto h = next_one(); h;) {
-      auto kept = std::move(keep);
       auto after = next_one();
       if (!after && joins_on_their_way == 0)
         finish(std::move(*h), std::move(*result_));

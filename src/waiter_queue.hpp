@@ -144,28 +144,25 @@ public:
   /// (a timer wait and its aborted completion per waiter otherwise). Only for handlers that
   /// cannot own the queue's owner (a flight's subscribers: the flight is owned by its call's
   /// coroutine, never by a caller); a cycle through one would outlive its execution context.
+  /// Only for handlers that bring their work: the state the queue drops when it pops a held
+  /// waiter is all that would hold it otherwise.
   void push_held(waiter w) {
+    static_assert(brings_its_work, "push_held: the handler must carry its work (tracked_handler)");
     auto& p = *w.state_;
     entries_.push_back(entry{w.state_, nullptr, w.state_});
     p.queued = true;
     p.position = std::prev(entries_.end());
   }
 
-  /// The longest-waiting handler, removed; nothing when the queue is empty. `keep`, when given,
-  /// receives the waiter's state, which holds its work (see Work): a waiter parked by
-  /// push_held() loses its work when that goes, so whoever pops one keeps it until the handler
-  /// is in complete_later's hands.
-  std::optional<handler_type> pop(std::shared_ptr<void>* keep = nullptr) {
+  /// The longest-waiting handler, removed; nothing when the queue is empty.
+  std::optional<handler_type> pop() {
     while (!entries_.empty()) {
       auto caller = entries_.front().caller.lock();
       if (!caller) { // destroyed with its context: nothing to complete
         entries_.pop_front();
         continue;
       }
-      auto handler = unlink(*caller);
-      if (keep)
-        *keep = std::move(caller);
-      return handler;
+      return unlink(*caller);
     }
     return std::nullopt;
   }
@@ -190,8 +187,7 @@ public:
 
   /// Ends every waiter as cancelled (shutdown).
   void cancel_all() {
-    std::shared_ptr<void> keep;
-    while (auto h = pop(&keep))
+    while (auto h = pop())
       on_leave_(std::move(*h), leave_reason::cancelled);
   }
 

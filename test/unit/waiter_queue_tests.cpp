@@ -30,12 +30,15 @@ namespace {
 using queue_type = talkory::detail::waiter_queue<void(std::string), manual_timer>;
 const auto no_deadline = manual_timer::time_point::max();
 
-// A queue whose leavers complete with "cancelled" / "expired", as an owner would.
-struct fixture {
+// A queue whose leavers complete with "cancelled" / "expired", as an owner would. `Queue` keeps
+// either plain erased handlers or tracked_handlers (which bring their work; push_held needs one).
+template <class Queue>
+struct basic_fixture {
+  using handler_type = typename Queue::handler_type;
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> strand = asio::make_strand(ioc);
-  std::shared_ptr<queue_type> queue =
-      std::make_shared<queue_type>(strand, [this](queue_type::handler_type h, leave_reason why) {
+  std::shared_ptr<Queue> queue =
+      std::make_shared<Queue>(strand, [this](handler_type h, leave_reason why) {
         complete_later(strand, std::move(h),
                        std::string(why == leave_reason::cancelled ? "cancelled" : "expired"));
       });
@@ -47,8 +50,19 @@ struct fixture {
     return [this, name](std::string outcome) { log.push_back(name + ":" + outcome); };
   }
   template <class Handler>
+  handler_type wrap(Handler h) {
+    if constexpr (talkory::detail::is_tracked_handler<handler_type>::value)
+      return talkory::detail::make_tracked<void(std::string)>(std::move(h), strand);
+    else
+      return handler_type(std::move(h));
+  }
+  template <class Handler>
   void push(Handler h, manual_timer::time_point deadline = no_deadline) {
-    queue->push(queue->make_waiter(queue, queue_type::handler_type(std::move(h))), deadline);
+    queue->push(queue->make_waiter(queue, wrap(std::move(h))), deadline);
+  }
+  template <class Handler>
+  void hold(Handler h) {
+    queue->push_held(queue->make_waiter(queue, wrap(std::move(h))));
   }
   void serve_front(std::string value) {
     auto h = queue->pop();
@@ -61,6 +75,12 @@ struct fixture {
   }
   manual_timer::time_point now() { return manual_clock(ioc).now(); }
 };
+
+using fixture = basic_fixture<queue_type>;
+using held_queue_type =
+    talkory::detail::waiter_queue<void(std::string), manual_timer,
+                                  talkory::detail::tracked_handler<void(std::string)>>;
+using held_fixture = basic_fixture<held_queue_type>;
 
 } // namespace
 
@@ -255,9 +275,9 @@ BOOST_FIXTURE_TEST_CASE(a_cancelled_or_expired_waiter_releases_its_executor, fix
   BOOST_TEST(other.stopped());
 }
 
-BOOST_FIXTURE_TEST_CASE(a_held_waiter_has_no_deadline_and_takes_its_turn, fixture) {
+BOOST_FIXTURE_TEST_CASE(a_held_waiter_has_no_deadline_and_takes_its_turn, held_fixture) {
   push(recorder("a"));
-  queue->push_held(queue->make_waiter(queue, queue_type::handler_type(recorder("held"))));
+  hold(recorder("held"));
   push(recorder("c"), now() + 1s);
   manual_clock(ioc).advance(1h); // "c" expires; the held one has no timer to end it
   drain();
@@ -268,31 +288,26 @@ BOOST_FIXTURE_TEST_CASE(a_held_waiter_has_no_deadline_and_takes_its_turn, fixtur
   BOOST_TEST(log == (std::vector<std::string>{"c:expired", "a:1", "held:2"}));
 }
 
-BOOST_FIXTURE_TEST_CASE(a_held_waiter_leaves_when_cancelled, fixture) {
+BOOST_FIXTURE_TEST_CASE(a_held_waiter_leaves_when_cancelled, held_fixture) {
   asio::cancellation_signal signal;
-  queue->push_held(queue->make_waiter(
-      queue, queue_type::handler_type(asio::bind_cancellation_slot(signal.slot(), recorder("h")))));
+  hold(asio::bind_cancellation_slot(signal.slot(), recorder("h")));
   signal.emit(asio::cancellation_type::terminal);
   drain();
   BOOST_TEST(queue->empty());
   BOOST_TEST(log == (std::vector<std::string>{"h:cancelled"}));
 }
 
-BOOST_FIXTURE_TEST_CASE(a_popped_held_waiter_keeps_its_work_while_its_state_is_kept, fixture) {
-  // A held waiter's work goes with its state, which nothing but the queue holds: whoever pops it
-  // keeps the state until the handler is in complete_later's hands, or the handler's context
-  // would be out of work for a moment (a run() there would return).
+BOOST_FIXTURE_TEST_CASE(a_popped_held_waiter_keeps_its_work_until_it_has_run, held_fixture) {
+  // The queue drops a held waiter's state when it pops it: the handler itself must hold the work,
+  // or the handler's context would be out of work for a moment (a run() there would return).
   asio::io_context other;
   bool ran = false;
-  queue->push_held(queue->make_waiter(queue, queue_type::handler_type(asio::bind_executor(
-                                                 other, [&](std::string) { ran = true; }))));
-  std::shared_ptr<void> keep;
-  auto h = queue->pop(&keep);
+  hold(asio::bind_executor(other, [&](std::string) { ran = true; }));
+  auto h = queue->pop();
   BOOST_REQUIRE(h.has_value());
   other.poll();
   BOOST_TEST(!other.stopped());
   complete_later(strand, std::move(*h), std::string("x"));
-  keep.reset();
   drain();
   other.restart();
   other.poll();
@@ -305,9 +320,8 @@ BOOST_AUTO_TEST_CASE(destroying_a_queue_destroys_its_held_waiters_uncalled) {
   std::weak_ptr<int> watch = sentinel;
   int calls = 0;
   {
-    fixture f;
-    f.queue->push_held(f.queue->make_waiter(
-        f.queue, queue_type::handler_type([&calls, keep = sentinel](std::string) { ++calls; })));
+    held_fixture f;
+    f.hold([&calls, keep = sentinel](std::string) { ++calls; });
     sentinel.reset();
     BOOST_TEST(!watch.expired());
   }
