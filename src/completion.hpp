@@ -27,6 +27,17 @@ auto tracked_executor(const Handler& handler, const boost::asio::any_io_executor
                              boost::asio::execution::outstanding_work.tracked);
 }
 
+/// Runs `handler(args...)` through `target` (dispatch: inline when already there), its
+/// cancellation slot cleared first, there: where its owner emits.
+template <class Executor, class Handler, class... Args>
+void dispatch_clearing_slot(Executor target, Handler handler, Args... args) {
+  boost::asio::dispatch(std::move(target),
+                        [h = std::move(handler), ... a = std::move(args)]() mutable {
+                          boost::asio::get_associated_cancellation_slot(h).clear();
+                          std::move(h)(std::move(a)...);
+                        });
+}
+
 /// Calls `handler(args...)` from a fresh turn of `via`, dispatched to the handler's associated
 /// executor, where its cancellation slot is detached first. Work is tracked on the handler's
 /// executor from this call until the handler has run, so a handler bound to another io_context
@@ -38,14 +49,11 @@ auto tracked_executor(const Handler& handler, const boost::asio::any_io_executor
 template <class Handler, class... Args>
 void complete_later(const boost::asio::any_io_executor& via, Handler handler, Args... args) {
   auto work = tracked_executor(handler, via);
-  boost::asio::post(via, [work = std::move(work), h = std::move(handler),
-                          ... a = std::move(args)]() mutable {
-    auto target = work; // `work` itself lives until this lambda is destroyed, after the dispatch
-    boost::asio::dispatch(std::move(target), [h = std::move(h), ... a = std::move(a)]() mutable {
-      boost::asio::get_associated_cancellation_slot(h).clear();
-      std::move(h)(std::move(a)...);
-    });
-  });
+  boost::asio::post(
+      via, [work = std::move(work), h = std::move(handler), ... a = std::move(args)]() mutable {
+        // A copy: `work` itself lives until this lambda is destroyed, after the dispatch.
+        dispatch_clearing_slot(work, std::move(h), std::move(a)...);
+      });
 }
 
 /// An internal handler erased for storage, with the outstanding work on its associated executor
@@ -130,12 +138,7 @@ struct redispatching_handler<void(Args...)> {
 
   // Not &&-qualified: the binder of its cancellation slot calls it as an lvalue (once).
   void operator()(Args... args) {
-    auto target = work;
-    boost::asio::dispatch(std::move(target),
-                          [h = std::move(handler), ... a = std::move(args)]() mutable {
-                            boost::asio::get_associated_cancellation_slot(h).clear();
-                            std::move(h)(std::move(a)...);
-                          });
+    dispatch_clearing_slot(work, std::move(handler), std::move(args)...);
   }
 };
 
