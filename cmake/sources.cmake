@@ -11,6 +11,7 @@ set(TALKORY_CODEC_SOURCES
     src/json_document.cpp
     src/http_message.cpp
     src/error_decoder.cpp
+    src/health_body_reader.cpp
     src/health_decoder.cpp
     src/base_url.cpp
     src/errors.cpp
@@ -80,6 +81,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/error_decoder_tests.cpp
     test/unit/errors_tests.cpp
     test/unit/event_buffer_tests.cpp
+    test/unit/health_body_reader_tests.cpp
     test/unit/health_decoder_tests.cpp
     test/unit/json_document_tests.cpp
     test/unit/health_diff_tests.cpp

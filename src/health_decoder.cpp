@@ -1,9 +1,10 @@
 // The health body: {"status", "checkedAt", "providers": {name: {"status"}}}, strictly typed,
-// unknown statuses and providers kept, the first problem found named in the error.
+// unknown statuses and providers kept, the first problem found named in the error. The
+// documented body is read by the SAX reader (health_body_reader.hpp); everything else, and every
+// error, goes through the DOM here.
 #include "health_decoder.hpp"
 
 #include <cstddef>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,7 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include "error_decoder.hpp"
+#include "health_body_reader.hpp"
 #include "http_dates.hpp"
 #include "json_fields.hpp"
 #include "text.hpp"
@@ -24,15 +26,6 @@ struct health_failure {
   std::string detail;
   std::string snippet; // set when the body could not be read as JSON at all
 };
-
-// The status whose documented word (to_string) is `word`; anything else is kept as unknown.
-template <class Status>
-Status status_from_word(std::string_view word, std::initializer_list<Status> known) noexcept {
-  for (const auto status : known)
-    if (to_string(status) == word)
-      return status;
-  return Status::unknown;
-}
 
 // Parses the body, or says why it is not JSON at all (with a snippet of it).
 std::optional<boost::json::value> parse_body(std::string_view body, health_failure& failure,
@@ -72,8 +65,7 @@ bool decode_providers(const boost::json::object& members, health_report& report,
       return false;
     }
     report.providers.push_back(provider_health{
-        std::string(name), status_from_word(*state, {provider_status::ok, provider_status::error}),
-        std::string(*state)});
+        std::string(name), provider_status_of(*state), std::string(*state)});
   }
   return true;
 }
@@ -96,7 +88,7 @@ bool decode_health_body(std::string_view body, health_report& report, health_fai
   const auto status = string_member(root, "status", "", failure.detail);
   if (!status)
     return false;
-  report.status = status_from_word(*status, {health_status::ok, health_status::degraded});
+  report.status = health_status_of(*status);
   report.raw_status = std::string(*status);
 
   const auto checked_at = string_member(root, "checkedAt", "", failure.detail);
@@ -114,7 +106,7 @@ bool decode_health_body(std::string_view body, health_report& report, health_fai
 }
 
 result<health_report> decode(const http_response& response,
-                             std::chrono::system_clock::time_point now) {
+                             std::chrono::system_clock::time_point now, body_reading reading) {
   const unsigned status = response.result_int();
   if (status < 200 || status > 299)
     return std::unexpected(decode_error_response(response, now));
@@ -127,6 +119,9 @@ result<health_report> decode(const http_response& response,
   report.meta.rate_limit_remaining =
       parse_header_integer(header_value(response, "X-RateLimit-Remaining"));
 
+  if (reading == body_reading::reader_first &&
+      read_documented_health_body(response.body(), report))
+    return report;
   health_failure failure;
   if (!decode_health_body(response.body(), report, failure)) {
     api_error error;
@@ -144,9 +139,10 @@ result<health_report> decode(const http_response& response,
 } // namespace
 
 result<health_report> decode_health_response(const http_response& response,
-                                             std::chrono::system_clock::time_point now) {
+                                             std::chrono::system_clock::time_point now,
+                                             body_reading reading) {
   try {
-    return decode(response, now);
+    return decode(response, now, reading);
   } catch (const std::exception& e) {
     return std::unexpected(decoding_failure(response, e));
   }

@@ -1,5 +1,6 @@
 // decode_health_response / decode_error_response on a response with an arbitrary status,
-// arbitrary values for the headers the codec reads, and an arbitrary body.
+// arbitrary values for the headers the codec reads, and an arbitrary body; the health body read
+// with the SAX reader first must decode exactly as through the DOM decoder alone.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,19 @@ std::string header_value(FuzzedDataProvider& in) {
   return out.substr(first, out.find_last_not_of(" \t") - first + 1);
 }
 
+// The fields a body gives a report (the rest come from the headers, decoded once for both).
+bool same_body_fields(const talkory::health_report& a, const talkory::health_report& b) {
+  if (a.status != b.status || a.raw_status != b.raw_status || a.checked_at != b.checked_at ||
+      a.providers.size() != b.providers.size())
+    return false;
+  for (std::size_t i = 0; i < a.providers.size(); ++i)
+    if (a.providers[i].name != b.providers[i].name ||
+        a.providers[i].status != b.providers[i].status ||
+        a.providers[i].raw_status != b.providers[i].raw_status)
+      return false;
+  return true;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -59,6 +73,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'782'554'400}};
   const int expected_status = static_cast<int>(status);
   const auto report = talkory::detail::decode_health_response(response, now);
+  // The SAX reader that takes the documented body must agree with the DOM decoder alone.
+  const auto dom = talkory::detail::decode_health_response(
+      response, now, talkory::detail::body_reading::dom_only);
+  check(report.has_value() == dom.has_value(), "the reader and the DOM decoder disagree");
+  if (report && dom)
+    check(same_body_fields(*report, *dom), "the reader's report differs from the DOM decoder's");
+  if (!report && !dom)
+    check(report.error().message == dom.error().message,
+          "the reader path changed the error message");
   if (report) {
     check(status >= 200 && status <= 299, "a report was decoded from a non-2xx response");
     check(report->meta.http_status == expected_status, "report.meta.http_status is wrong");
