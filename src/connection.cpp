@@ -7,6 +7,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -115,11 +116,43 @@ api_error invalid_informational_response(int status, const std::string& peer) {
   return e;
 }
 
-// A step's error, or operation_aborted when a cancellation landed after the step's operation
-// completed but before the coroutine resumed (see stop_requested()). Called as
-// step_outcome(ec, co_await asio::this_coro::cancellation_state).
+// The exchange's reads and writes carry no cancellation slot: Asio would give each layer of each
+// operation (the composed read or write, the TLS stream's operation, the socket's) a handler of
+// its own, allocated and destroyed per read and write. One handler in the coroutine's slot,
+// armed before each operation (the coroutine clears it when the operation completes), closes the
+// socket instead, as an expired step deadline does. Closing, not cancel(): a cancellation that
+// lands while a completion of the TLS layer is queued finds no socket operation to cancel, and
+// the layer would go on to start the next one; on a closed socket that one fails at once. The
+// step then reports operation_aborted (step_outcome), whatever error the closed socket gave.
+auto unslotted() {
+  return asio::bind_cancellation_slot(asio::cancellation_slot(), use_tuple);
+}
+
+struct close_on_cancellation {
+  tcp::socket* socket;
+  void operator()(asio::cancellation_type type) const noexcept {
+    if (type == asio::cancellation_type::none)
+      return;
+    error_code ignored;
+    socket->close(ignored);
+  }
+};
+
+// Arms the handler for the operation about to start; false when the cancellation already came
+// (the operation must not start).
+bool arm_cancellation(const asio::cancellation_state& state, tcp::socket& socket) {
+  if (stop_requested(state))
+    return false;
+  if (auto slot = state.slot(); slot.is_connected())
+    slot.assign(close_on_cancellation{&socket});
+  return true;
+}
+
+// A step's outcome once the coroutine was asked to stop: operation_aborted, whether the step's
+// operation failed for it (a closed socket) or completed before the coroutine resumed (see
+// stop_requested()). Called as step_outcome(ec, co_await asio::this_coro::cancellation_state).
 error_code step_outcome(error_code ec, const asio::cancellation_state& state) noexcept {
-  return (!ec && stop_requested(state)) ? error_code(asio::error::operation_aborted) : ec;
+  return stop_requested(state) ? error_code(asio::error::operation_aborted) : ec;
 }
 
 } // namespace
@@ -407,14 +440,18 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   exchange_outcome out;
   const auto bound = remaining(deadline);
   const deadline_scope step(*this, deadline, co_await asio::this_coro::executor);
+  auto cancellation = co_await asio::this_coro::cancellation_state;
 
-  error_code ec;
-  if (tls_)
-    std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, asio::buffer(request), use_tuple);
-  else
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(*plain_, asio::buffer(request), use_tuple);
-  ec = step_outcome(step.outcome(ec), co_await asio::this_coro::cancellation_state);
+  error_code ec = asio::error::operation_aborted; // unless the request is written
+  if (arm_cancellation(cancellation, socket())) {
+    if (tls_)
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(*tls_, asio::buffer(request), unslotted());
+    else
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(*plain_, asio::buffer(request), unslotted());
+  }
+  ec = step_outcome(step.outcome(ec), cancellation);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
     co_return out;
@@ -436,14 +473,16 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
                    std::make_tuple(resource_allocator<char>(memory)));
     parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
     parser->body_limit(max_body);
-    if (tls_)
+    if (!arm_cancellation(cancellation, socket()))
+      ec = asio::error::operation_aborted;
+    else if (tls_)
       std::tie(ec, std::ignore) =
-          co_await beast::http::async_read(*tls_, buffer_, *parser, use_tuple);
+          co_await beast::http::async_read(*tls_, buffer_, *parser, unslotted());
     else
       std::tie(ec, std::ignore) =
-          co_await beast::http::async_read(*plain_, buffer_, *parser, use_tuple);
+          co_await beast::http::async_read(*plain_, buffer_, *parser, unslotted());
     out.response_started = out.response_started || parser->got_some() || buffer_.size() > 0;
-    ec = step.outcome(ec);
+    ec = step_outcome(step.outcome(ec), cancellation);
     if (ec) {
       out.error = transport_error(transport_stage::read, ec, peer_, bound);
       co_return out;
