@@ -305,7 +305,7 @@ void request_pipeline::learn_from(const http_response& response, const api_error
     p_.limiter->pause_for(std::chrono::duration_cast<milliseconds>(*error->retry_after));
     return;
   }
-  if (auto remaining = parse_header_integer(response["X-RateLimit-Remaining"]))
+  if (auto remaining = parse_header_integer(header_value(response, "X-RateLimit-Remaining")))
     p_.limiter->observe_remaining(*remaining);
 }
 

@@ -117,6 +117,20 @@ BOOST_AUTO_TEST_CASE(header_value_is_case_insensitive_and_empty_when_absent) {
   BOOST_TEST(!talkory::detail::has_header(response, "Retry-After"));
 }
 
+// The first of a repeated field, as received, whatever the fields before and after it; names of
+// the same length, prefixes and extensions of the name are other fields.
+BOOST_AUTO_TEST_CASE(header_value_is_the_first_field_of_that_name) {
+  auto response = make_response(200, "", {{"X-Request-Ix", "no"}, {"X-Request", "no"}});
+  response.insert("X-Request-Ids", "no");
+  response.insert("x-request-id", "first");
+  response.insert("X-Request-Id", "second");
+  response.insert("X-RateLimit-Remaining", "7");
+  BOOST_TEST(talkory::detail::header_value(response, "X-Request-Id") == "first");
+  BOOST_TEST(talkory::detail::header_value(response, "x-ratelimit-remaining") == "7");
+  BOOST_TEST(!talkory::detail::has_header(response, "X-Request-I"));
+  BOOST_TEST(talkory::detail::header_value(response, "X-Request-Idx").empty());
+}
+
 BOOST_AUTO_TEST_CASE(header_integers_accept_digits_only) {
   using talkory::detail::parse_header_integer;
   BOOST_TEST(*parse_header_integer("0") == 0);
