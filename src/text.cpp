@@ -232,12 +232,12 @@ std::optional<std::int64_t> parse_decimal(std::string_view digits, std::int64_t 
   for (const char c : digits) {
     if (!is_ascii_digit(c))
       return std::nullopt;
-    const int digit = c - '0';
-    // total * 10 + digit > max, without computing it.
-    if (total > (max - digit) / 10)
+    // total * 10 + digit, refused once it passes max or int64 (no division per digit).
+    if (__builtin_mul_overflow(total, 10, &total) || __builtin_add_overflow(total, c - '0', &total))
       return std::nullopt;
-    total = total * 10 + digit;
   }
+  if (total > max)
+    return std::nullopt;
   return total;
 }
 

@@ -158,6 +158,11 @@ BOOST_AUTO_TEST_CASE(status_words) {
   BOOST_TEST((provider_status_of("error") == provider_status::error));
   BOOST_TEST((provider_status_of("degraded") == provider_status::unknown));
   BOOST_TEST((provider_status_of("") == provider_status::unknown));
+  // The words are the ones to_string() prints.
+  for (const auto s : {health_status::ok, health_status::degraded})
+    BOOST_TEST((health_status_of(talkory::to_string(s)) == s));
+  for (const auto s : {provider_status::ok, provider_status::error})
+    BOOST_TEST((provider_status_of(talkory::to_string(s)) == s));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
