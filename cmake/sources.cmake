@@ -81,6 +81,7 @@ set(TALKORY_UNIT_TEST_SOURCES
     test/unit/error_decoder_tests.cpp
     test/unit/errors_tests.cpp
     test/unit/event_buffer_tests.cpp
+    test/unit/call_registry_tests.cpp
     test/unit/health_body_reader_tests.cpp
     test/unit/health_decoder_tests.cpp
     test/unit/json_document_tests.cpp

@@ -238,7 +238,7 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
       call->strand, run_call<T>(impl, &ep, call, *limits),
       boost::asio::bind_cancellation_slot(
           call->signal.slot(), [impl, f](std::exception_ptr e, result<T> r) {
-            impl->registry().finish(f->call()->id);
+            impl->registry().finish(*f->call());
             if (e) // nothing in the pipeline throws by design; never let it escape the loop
               r = std::unexpected(client_error(errc::invalid_response,
                                                "internal error while handling the response"));

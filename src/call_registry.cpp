@@ -5,29 +5,53 @@
 
 namespace talkory::detail {
 
+void call_list::unlink(call_state& call) noexcept {
+  if (call.registry_prev)
+    call.registry_prev->registry_next = call.registry_next;
+  else if (first == &call)
+    first = call.registry_next;
+  else
+    return; // not in the list (finished already)
+  if (call.registry_next)
+    call.registry_next->registry_prev = call.registry_prev;
+  call.registry_prev = call.registry_next = nullptr;
+}
+
+call_state::~call_state() {
+  if (registry_list) {
+    std::lock_guard lock(registry_list->mutex);
+    registry_list->unlink(*this);
+  }
+}
+
 std::shared_ptr<call_state> call_registry::open(const boost::asio::any_io_executor& executor) {
   auto call = std::make_shared<call_state>(executor);
-  std::lock_guard lock(mutex_);
-  if (closed_)
+  std::lock_guard lock(list_->mutex);
+  if (list_->closed)
     return nullptr;
-  call->id = next_id_++;
-  calls_.emplace(call->id, call);
+  call->registry_list = list_;
+  call->registry_next = list_->first;
+  if (list_->first)
+    list_->first->registry_prev = call.get();
+  list_->first = call.get();
   return call;
 }
 
-void call_registry::finish(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  calls_.erase(id);
+void call_registry::finish(call_state& call) {
+  std::lock_guard lock(list_->mutex);
+  list_->unlink(call);
 }
 
 void call_registry::close() {
   std::vector<std::shared_ptr<call_state>> live;
   {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    for (auto& [id, weak] : calls_)
-      if (auto call = weak.lock())
-        live.push_back(std::move(call));
+    std::lock_guard lock(list_->mutex);
+    list_->closed = true;
+    // A call whose last owner is letting it go (its destructor waits for this lock to unlink
+    // it) is skipped: there is nothing left to stop.
+    for (auto* call = list_->first; call != nullptr; call = call->registry_next)
+      if (auto alive = call->weak_from_this().lock())
+        live.push_back(std::move(alive));
   }
   // Outside the lock: stopping posts, and a post may run a handler inline on some executors.
   for (auto& call : live)
@@ -35,8 +59,8 @@ void call_registry::close() {
 }
 
 bool call_registry::closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
+  std::lock_guard lock(list_->mutex);
+  return list_->closed;
 }
 
 } // namespace talkory::detail

@@ -15,6 +15,8 @@
 
 namespace talkory::detail {
 
+struct call_list;
+
 /// Cancellation requests (from its callers, or from the client's destruction) are posted to
 /// `strand` and re-emitted on `signal`, which the call's coroutine is bound to.
 ///
@@ -23,15 +25,23 @@ namespace talkory::detail {
 /// side effects) because every endpoint the API has is idempotent and side-effect free (GET); an
 /// endpoint with side effects would have to stop honouring partial/total once its bytes were
 /// written.
-struct call_state {
+struct call_state : std::enable_shared_from_this<call_state> {
   /// `strand`: the client's (client_impl::strand()), which its pool and limiter share.
   explicit call_state(boost::asio::any_io_executor client_strand)
       : strand(std::move(client_strand)) {}
+  /// Leaves the registry's list if still in it (call_registry.cpp).
+  ~call_state();
+  call_state(const call_state&) = delete;
+  call_state& operator=(const call_state&) = delete;
 
   boost::asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   boost::asio::cancellation_signal signal;
   bool cancelled = false;    // touched on `strand` only
-  std::uint64_t id = 0;      // the registry's key
+  // The registry's list of live calls (call_registry.hpp): guarded by the list's mutex, touched
+  // by the registry only. The list is shared, so that it outlives every call in it.
+  std::shared_ptr<call_list> registry_list;
+  call_state* registry_prev = nullptr;
+  call_state* registry_next = nullptr;
   std::uint64_t call_id = 0; // the id its events carry (call_event::call_id); 0: not observed
 
   /// Where the responses of this call's attempts keep their header fields (see http_response):

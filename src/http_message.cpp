@@ -69,7 +69,10 @@ typename Fields::const_iterator first_named(const Fields& fields, std::string_vi
   const auto wanted = beast_view(name);
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     const auto field_name = it->name_string();
-    if (field_name.size() == wanted.size() && boost::beast::iequals(field_name, wanted))
+    // Servers mostly spell a name as we do: an exact match is one memcmp, before the
+    // case-insensitive comparison (a character at a time).
+    if (field_name.size() == wanted.size() &&
+        (field_name == wanted || boost::beast::iequals(field_name, wanted)))
       return it;
   }
   return fields.end();
