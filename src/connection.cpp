@@ -362,6 +362,7 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
   const auto connect_deadline = std::min(deadline, clock::now() + timeouts.connect);
 
   const auto where = co_await asio::this_coro::executor;
+  steps_strand_ = where;
   error_code ec;
   if (o.host_is_ip_literal()) {
     const auto address = asio::ip::make_address(o.host, ec);
@@ -439,18 +440,12 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
                                                        std::pmr::memory_resource* memory) {
   exchange_outcome out;
   const auto bound = remaining(deadline);
-  const deadline_scope step(*this, deadline, co_await asio::this_coro::executor);
+  const deadline_scope step(*this, deadline, steps_strand_);
   auto cancellation = co_await asio::this_coro::cancellation_state;
 
   error_code ec = asio::error::operation_aborted; // unless the request is written
-  if (arm_cancellation(cancellation, socket())) {
-    if (tls_)
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(*tls_, asio::buffer(request), unslotted());
-    else
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(*plain_, asio::buffer(request), unslotted());
-  }
+  if (arm_cancellation(cancellation, socket()))
+    ec = std::get<0>(co_await write_all(request));
   ec = step_outcome(step.outcome(ec), cancellation);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
@@ -465,29 +460,27 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   // them (an endless chunk extension fails at once with response_too_large instead of growing
   // until the deadline); body bytes pass through it in pieces of at most that size.
   buffer_.max_size(std::max<std::size_t>(max_header, 4096));
-  using parser_type =
-      beast::http::response_parser<beast::http::string_body, resource_allocator<char>>;
-  std::optional<parser_type> parser;
+  // The parser's fields come from the call's arena: it must not outlive this exchange.
+  const struct parser_scope {
+    std::optional<response_parser>& parser;
+    ~parser_scope() { parser.reset(); }
+  } parser_in_use{parser_};
   for (int informational = 0;; ++informational) {
-    parser.emplace(std::piecewise_construct, std::make_tuple(),
-                   std::make_tuple(resource_allocator<char>(memory)));
-    parser->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
-    parser->body_limit(max_body);
-    if (!arm_cancellation(cancellation, socket()))
-      ec = asio::error::operation_aborted;
-    else if (tls_)
-      std::tie(ec, std::ignore) =
-          co_await beast::http::async_read(*tls_, buffer_, *parser, unslotted());
-    else
-      std::tie(ec, std::ignore) =
-          co_await beast::http::async_read(*plain_, buffer_, *parser, unslotted());
-    out.response_started = out.response_started || parser->got_some() || buffer_.size() > 0;
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(resource_allocator<char>(memory)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
+    parser_->body_limit(max_body);
+    ec = asio::error::operation_aborted;
+    if (arm_cancellation(cancellation, socket()))
+      ec = std::get<0>(co_await read_message());
+    out.response_started = out.response_started || parser_->got_some() || buffer_.size() > 0;
     ec = step_outcome(step.outcome(ec), cancellation);
     if (ec) {
       out.error = transport_error(transport_stage::read, ec, peer_, bound);
       co_return out;
     }
-    const auto status = parser->get().result_int();
+    const auto status = parser_->get().result_int();
     if (status < 100 || status >= 200)
       break;
     if (status == 101 || informational + 1 >= max_informational) {
@@ -497,7 +490,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   }
   // A chunked body's trailer fields join the header's: together they must fit the header cap,
   // as the header alone does (while they arrive, the buffer cap above bounds them).
-  if (field_section_size(parser->get().base()) > max_header) {
+  if (field_section_size(parser_->get().base()) > max_header) {
     out.error =
         transport_error(transport_stage::read, beast::http::error::header_limit, peer_, bound);
     co_return out;
@@ -506,9 +499,21 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   last_used_ = clock::now();
   // The parser's own keep_alive(), not the message's: a body that ended with the connection
   // (no Content-Length, not chunked) leaves nothing to reuse even when HTTP/1.1 says keep-alive.
-  out.keep_alive = parser->keep_alive() && buffer_.size() == 0;
-  out.response = parser->release();
+  out.keep_alive = parser_->keep_alive() && buffer_.size() == 0;
+  out.response = parser_->release();
   co_return out;
+}
+
+asio::awaitable<connection::operation_result> connection::write_all(std::string_view bytes) {
+  if (tls_)
+    return asio::async_write(*tls_, asio::buffer(bytes), unslotted());
+  return asio::async_write(*plain_, asio::buffer(bytes), unslotted());
+}
+
+asio::awaitable<connection::operation_result> connection::read_message() {
+  if (tls_)
+    return beast::http::async_read(*tls_, buffer_, *parser_, unslotted());
+  return beast::http::async_read(*plain_, buffer_, *parser_, unslotted());
 }
 
 tls_session connection::session() const {

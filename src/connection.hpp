@@ -17,6 +17,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <talkory/options.hpp>
 #include <talkory/result.hpp>
@@ -102,6 +103,14 @@ private:
   socket_type& socket() noexcept;
   struct step_deadline;
   class deadline_scope;
+  using operation_result = std::tuple<boost::system::error_code, std::size_t>;
+  using response_parser =
+      boost::beast::http::response_parser<boost::beast::http::string_body,
+                                          resource_allocator<char>>;
+  // One expression per operation, TLS or not: a coroutine awaiting one keeps only the awaitable
+  // and its result in its frame (the token's and the buffers' temporaries stay on this stack).
+  boost::asio::awaitable<operation_result> write_all(std::string_view bytes);
+  boost::asio::awaitable<operation_result> read_message();
 
   std::shared_ptr<boost::asio::ssl::context> ctx_;
   std::unique_ptr<socket_type> plain_; // when !ctx_
@@ -109,6 +118,12 @@ private:
   // The deadline of the step in progress (see connection.cpp), shared with its pending wait.
   std::shared_ptr<step_deadline> deadline_;
   boost::beast::flat_buffer buffer_;
+  // The parser of the response being read: kept here, not in exchange()'s frame, which it would
+  // push past the size Asio recycles. Only during an exchange (its fields use the call's arena).
+  std::optional<response_parser> parser_;
+  // The strand the connection's steps run on (the client's): set by open(), used by exchange()
+  // for its deadline, so that its frame does not hold a copy of the coroutine's executor.
+  boost::asio::any_io_executor steps_strand_;
   // Shared with the pending idle waits, which may complete after the connection is gone; made
   // once per connection (set_idle_listener), not per watch. `armed` holds the number of the
   // watch in progress (0: none) and is cleared exactly once per watch, by whoever ends it: a
