@@ -36,7 +36,7 @@ struct call_state : std::enable_shared_from_this<call_state> {
 
   boost::asio::any_io_executor strand; // make_serial: a serial_executor, or a strand
   boost::asio::cancellation_signal signal;
-  bool cancelled = false;    // touched on `strand` only
+  bool cancelled = false; // touched on `strand` only
   // The registry's list of live calls (call_registry.hpp): guarded by the list's mutex, touched
   // by the registry only. The list is shared, so that it outlives every call in it.
   std::shared_ptr<call_list> registry_list;

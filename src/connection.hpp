@@ -104,9 +104,8 @@ private:
   struct step_deadline;
   class deadline_scope;
   using operation_result = std::tuple<boost::system::error_code, std::size_t>;
-  using response_parser =
-      boost::beast::http::response_parser<boost::beast::http::string_body,
-                                          resource_allocator<char>>;
+  using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body,
+                                                              resource_allocator<char>>;
   // One expression per operation, TLS or not: a coroutine awaiting one keeps only the awaitable
   // and its result in its frame (the token's and the buffers' temporaries stay on this stack).
   boost::asio::awaitable<operation_result> write_all(std::string_view bytes);

@@ -183,7 +183,7 @@ private:
       if (earlier.name == name)
         return decline(ec);
     if (providers.empty())
-      providers.reserve(documented_providers); // one allocation for the documented answer
+      providers.reserve(documented_providers);  // one allocation for the documented answer
     providers.emplace_back().name.assign(name); // status and raw_status come with its "status"
     next_ = slot::provider;
     return true;

@@ -64,8 +64,8 @@ bool decode_providers(const boost::json::object& members, health_report& report,
         string_member(*provider, "status", where + ": ", failure.detail);
       return false;
     }
-    report.providers.push_back(provider_health{
-        std::string(name), provider_status_of(*state), std::string(*state)});
+    report.providers.push_back(
+        provider_health{std::string(name), provider_status_of(*state), std::string(*state)});
   }
   return true;
 }
@@ -119,8 +119,7 @@ result<health_report> decode(const http_response& response,
   report.meta.rate_limit_remaining =
       parse_header_integer(header_value(response, "X-RateLimit-Remaining"));
 
-  if (reading == body_reading::reader_first &&
-      read_documented_health_body(response.body(), report))
+  if (reading == body_reading::reader_first && read_documented_health_body(response.body(), report))
     return report;
   health_failure failure;
   if (!decode_health_body(response.body(), report, failure)) {

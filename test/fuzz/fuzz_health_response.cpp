@@ -74,8 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int expected_status = static_cast<int>(status);
   const auto report = talkory::detail::decode_health_response(response, now);
   // The SAX reader that takes the documented body must agree with the DOM decoder alone.
-  const auto dom = talkory::detail::decode_health_response(
-      response, now, talkory::detail::body_reading::dom_only);
+  const auto dom = talkory::detail::decode_health_response(response, now,
+                                                           talkory::detail::body_reading::dom_only);
   check(report.has_value() == dom.has_value(), "the reader and the DOM decoder disagree");
   if (report && dom)
     check(same_body_fields(*report, *dom), "the reader's report differs from the DOM decoder's");

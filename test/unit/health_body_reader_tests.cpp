@@ -137,8 +137,8 @@ BOOST_AUTO_TEST_CASE(agrees_with_the_dom_decoder_wherever_it_accepts) {
 BOOST_AUTO_TEST_CASE(declines_what_it_does_not_know_even_when_valid) {
   const std::string head = R"({"status":"ok","checkedAt":"2026-06-27T10:00:00Z",)";
   for (const std::string& body : {head + R"("providers":{},"version":3})",
-                                 head + R"("providers":{"gpt":{"status":"ok","since":1}}})",
-                                 providers_body(talkory::detail::max_read_providers + 1)}) {
+                                  head + R"("providers":{"gpt":{"status":"ok","since":1}}})",
+                                  providers_body(talkory::detail::max_read_providers + 1)}) {
     health_report report;
     BOOST_TEST(!read_documented_health_body(body, report));
     BOOST_TEST(decode(body, body_reading::dom_only).has_value());
