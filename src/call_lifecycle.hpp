@@ -141,18 +141,25 @@ result<T> settle_call(client_impl& impl, const api_endpoint<T>& ep, shared_answe
   return remember_or_fall_back<T>(impl, ep, std::move(decoded));
 }
 
+/// A call's coroutine: the request (or the fleet's answer), settled and handed to its flight
+/// here, not through co_spawn's completion, which would move the result through a lambda, an
+/// executor function and a handler parameter (and keep a result's storage in co_spawn's frame).
 template <class T>
-boost::asio::awaitable<result<T>> run_call(std::shared_ptr<client_impl> impl,
-                                           const api_endpoint<T>* ep,
-                                           std::shared_ptr<call_state> call, call_limits limits) {
+boost::asio::awaitable<void> run_call(std::shared_ptr<client_impl> impl, const api_endpoint<T>* ep,
+                                      std::shared_ptr<flight<T>> f, call_limits limits) {
   co_await boost::asio::this_coro::throw_if_cancelled(false);
+  auto& call = *f->call();
   auto* shared = ep->cache_metadata ? impl->shared_answers() : nullptr;
   std::string lease;
   if (shared)
-    if (auto settled = co_await ask_the_fleet<T>(*impl, *ep, *shared, *call, limits, lease))
-      co_return std::move(*settled);
-  auto r = co_await impl->pipeline().perform(*call, ep->request, limits);
-  co_return settle_call<T>(*impl, *ep, shared, lease, r, limits);
+    if (auto settled = co_await ask_the_fleet<T>(*impl, *ep, *shared, call, limits, lease)) {
+      impl->registry().finish(call);
+      f->deliver(std::move(*settled));
+      co_return;
+    }
+  auto r = co_await impl->pipeline().perform(call, ep->request, limits);
+  impl->registry().finish(call);
+  f->deliver(settle_call<T>(*impl, *ep, shared, lease, r, limits));
 }
 
 /// The endpoint's cached answer when it is fresh enough for this call.
@@ -235,15 +242,16 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
   if (coalescible)
     impl->flights().set(&ep, f);
   boost::asio::co_spawn(
-      call->strand, run_call<T>(impl, &ep, call, *limits),
-      boost::asio::bind_cancellation_slot(
-          call->signal.slot(), [impl, f](std::exception_ptr e, result<T> r) {
-            impl->registry().finish(*f->call());
-            if (e) // nothing in the pipeline throws by design; never let it escape the loop
-              r = std::unexpected(client_error(errc::invalid_response,
-                                               "internal error while handling the response"));
-            f->deliver(std::move(r));
-          }));
+      call->strand, run_call<T>(impl, &ep, f, *limits),
+      boost::asio::bind_cancellation_slot(call->signal.slot(), [impl, f](std::exception_ptr e) {
+        // Nothing in the pipeline throws by design; should something, never let it escape the
+        // loop, and answer the callers unless run_call already did.
+        if (e && !f->delivered()) {
+          impl->registry().finish(*f->call());
+          f->deliver(std::unexpected(
+              client_error(errc::invalid_response, "internal error while handling the response")));
+        }
+      }));
 }
 
 /// start_call for a handler whose work was not taken before its erasure (tests, and handlers

@@ -122,6 +122,8 @@ public:
   }
 
   const std::shared_ptr<call_state>& call() const noexcept { return call_; }
+  /// On the call's strand: deliver() has run.
+  bool delivered() const noexcept { return result_.has_value(); }
 
 private:
   using queue_type = waiter_queue<signature, boost::asio::steady_timer, handler_type>;
