@@ -148,7 +148,7 @@ template <class T>
 boost::asio::awaitable<void> run_call(std::shared_ptr<client_impl> impl, const api_endpoint<T>* ep,
                                       std::shared_ptr<flight<T>> f, call_limits limits) {
   co_await boost::asio::this_coro::throw_if_cancelled(false);
-  auto& call = *f->call();
+  auto& call = f->state();
   auto* shared = ep->cache_metadata ? impl->shared_answers() : nullptr;
   std::string lease;
   if (shared)
@@ -228,16 +228,16 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
   const bool coalescible = impl->options().coalesce_concurrent_calls && has_no_overrides(options);
   if (coalescible && !impl->registry().closed())
     if (auto current = impl->flights().template current<T>(&ep);
-        current && current->join(handler, subscriber(current->call()->call_id))) {
+        current && current->join(handler, subscriber(current->state().call_id))) {
       ++counters.coalesced_calls;
       return;
     }
 
-  auto call = impl->registry().open(impl->strand());
-  if (!call)
+  auto f = std::make_shared<flight<T>>(impl->strand(), counters, executor, hub != nullptr);
+  const auto call = f->call();
+  if (!impl->registry().open(call))
     return fail_now(cancelled_error());
   call->call_id = call_id;
-  auto f = std::make_shared<flight<T>>(call, counters, executor, hub != nullptr);
   f->start(handler, subscriber(0));
   if (coalescible)
     impl->flights().set(&ep, f);
@@ -247,7 +247,7 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
         // Nothing in the pipeline throws by design; should something, never let it escape the
         // loop, and answer the callers unless run_call already did.
         if (e && !f->delivered()) {
-          impl->registry().finish(*f->call());
+          impl->registry().finish(f->state());
           f->deliver(std::unexpected(
               client_error(errc::invalid_response, "internal error while handling the response")));
         }

@@ -26,15 +26,20 @@ call_state::~call_state() {
 
 std::shared_ptr<call_state> call_registry::open(const boost::asio::any_io_executor& executor) {
   auto call = std::make_shared<call_state>(executor);
+  return open(call) ? call : nullptr;
+}
+
+bool call_registry::open(const std::shared_ptr<call_state>& call) {
   std::lock_guard lock(list_->mutex);
   if (list_->closed)
-    return nullptr;
+    return false;
   call->registry_list = list_;
+  call->registry_self = call;
   call->registry_next = list_->first;
   if (list_->first)
     list_->first->registry_prev = call.get();
   list_->first = call.get();
-  return call;
+  return true;
 }
 
 void call_registry::finish(call_state& call) {
@@ -50,7 +55,7 @@ void call_registry::close() {
     // A call whose last owner is letting it go (its destructor waits for this lock to unlink
     // it) is skipped: there is nothing left to stop.
     for (auto* call = list_->first; call != nullptr; call = call->registry_next)
-      if (auto alive = call->weak_from_this().lock())
+      if (auto alive = call->registry_self.lock())
         live.push_back(std::move(alive));
   }
   // Outside the lock: stopping posts, and a post may run a handler inline on some executors.

@@ -27,6 +27,8 @@ class call_registry {
 public:
   /// A new call on a strand of `executor`, or null once close() was called.
   std::shared_ptr<call_state> open(const boost::asio::any_io_executor& executor);
+  /// Lists `call` (made elsewhere, e.g. inside its flight); false once close() was called.
+  bool open(const std::shared_ptr<call_state>& call);
   /// The call ended (its result was handed out); a second time does nothing.
   void finish(call_state& call);
   /// Refuses new calls and stops every live one (each then completes with errc::cancelled).

@@ -25,7 +25,7 @@ struct call_list;
 /// side effects) because every endpoint the API has is idempotent and side-effect free (GET); an
 /// endpoint with side effects would have to stop honouring partial/total once its bytes were
 /// written.
-struct call_state : std::enable_shared_from_this<call_state> {
+struct call_state {
   /// `strand`: the client's (client_impl::strand()), which its pool and limiter share.
   explicit call_state(boost::asio::any_io_executor client_strand)
       : strand(std::move(client_strand)) {}
@@ -40,6 +40,7 @@ struct call_state : std::enable_shared_from_this<call_state> {
   // The registry's list of live calls (call_registry.hpp): guarded by the list's mutex, touched
   // by the registry only. The list is shared, so that it outlives every call in it.
   std::shared_ptr<call_list> registry_list;
+  std::weak_ptr<call_state> registry_self; // what close() stops, if still alive
   call_state* registry_prev = nullptr;
   call_state* registry_next = nullptr;
   std::uint64_t call_id = 0; // the id its events carry (call_event::call_id); 0: not observed

@@ -36,12 +36,14 @@ public:
   /// A caller's handler with the work on its executor (track_erased, src/completion.hpp).
   using handler_type = tracked_handler<signature>;
 
-  /// `observed`: every subscriber's handler is an observed_subscriber (src/observed_call.hpp),
-  /// which reports call_finished and completes itself when called on the strand.
-  flight(std::shared_ptr<call_state> call, stats_counters& counters,
+  /// The flight of a new call on `strand` (the client's), whose state it holds: one allocation
+  /// for both. `observed`: every subscriber's handler is an observed_subscriber
+  /// (src/observed_call.hpp), which reports call_finished and completes itself when called on
+  /// the strand.
+  flight(boost::asio::any_io_executor strand, stats_counters& counters,
          boost::asio::any_io_executor completion_executor, bool observed = false)
-      : call_(std::move(call)), counters_(&counters), executor_(std::move(completion_executor)),
-        observed_(observed), subscribers_(call_->strand, [this](handler_type h, leave_reason why) {
+      : call_(std::move(strand)), counters_(&counters), executor_(std::move(completion_executor)),
+        observed_(observed), subscribers_(call_.strand, [this](handler_type h, leave_reason why) {
           left(std::move(h), why);
         }) {}
 
@@ -63,7 +65,7 @@ public:
     auto self = this->shared_from_this();
     auto w = subscribers_.make_waiter(std::shared_ptr<queue_type>(self, &subscribers_),
                                       handler_type(adapt(std::move(handler))));
-    boost::asio::dispatch(call_->strand, [self, w = std::move(w)]() mutable {
+    boost::asio::dispatch(call_.strand, [self, w = std::move(w)]() mutable {
       {
         std::lock_guard lock(self->mutex_);
         --self->pending_joins_;
@@ -121,7 +123,9 @@ public:
     }
   }
 
-  const std::shared_ptr<call_state>& call() const noexcept { return call_; }
+  /// The call's state, owned with the flight (an aliasing pointer: it keeps the flight alive).
+  std::shared_ptr<call_state> call() { return {this->shared_from_this(), &call_}; }
+  call_state& state() noexcept { return call_; }
   /// On the call's strand: deliver() has run.
   bool delivered() const noexcept { return result_.has_value(); }
 
@@ -148,7 +152,7 @@ private:
       }
     }
     if (abandoned_) {
-      call_state::stop(call_);
+      call_state::stop(call());
       return;
     }
     finish(std::move(h),
@@ -159,7 +163,7 @@ private:
                                                         "waited for the request it shares"))));
   }
 
-  std::shared_ptr<call_state> call_;
+  call_state call_;
   stats_counters* counters_;
   boost::asio::any_io_executor executor_;
   bool observed_;

@@ -24,9 +24,9 @@ namespace {
 struct fixture {
   asio::io_context ioc;
   stats_counters counters;
-  std::shared_ptr<call_state> call = std::make_shared<call_state>(make_serial(ioc.get_executor()));
   std::shared_ptr<flight<int>> f =
-      std::make_shared<flight<int>>(call, counters, ioc.get_executor());
+      std::make_shared<flight<int>>(make_serial(ioc.get_executor()), counters, ioc.get_executor());
+  std::shared_ptr<call_state> call = f->call();
   std::vector<int> received; // each subscriber's value, -1 for an error
 
   flight<int>::handler_type recorder() {
