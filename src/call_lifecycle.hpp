@@ -141,6 +141,13 @@ result<T> settle_call(client_impl& impl, const api_endpoint<T>& ep, shared_answe
   return remember_or_fall_back<T>(impl, ep, std::move(decoded));
 }
 
+/// The call's end: it leaves the registry, and its result goes to everyone in its flight.
+template <class T>
+void hand_out(client_impl& impl, flight<T>& f, result<T>&& r) {
+  impl.registry().finish(f.state());
+  f.deliver(std::move(r));
+}
+
 /// A call's coroutine: the request (or the fleet's answer), settled and handed to its flight
 /// here, not through co_spawn's completion, which would move the result through a lambda, an
 /// executor function and a handler parameter (and keep a result's storage in co_spawn's frame).
@@ -153,13 +160,11 @@ boost::asio::awaitable<void> run_call(std::shared_ptr<client_impl> impl, const a
   std::string lease;
   if (shared)
     if (auto settled = co_await ask_the_fleet<T>(*impl, *ep, *shared, call, limits, lease)) {
-      impl->registry().finish(call);
-      f->deliver(std::move(*settled));
+      hand_out(*impl, *f, std::move(*settled));
       co_return;
     }
   auto r = co_await impl->pipeline().perform(call, ep->request, limits);
-  impl->registry().finish(call);
-  f->deliver(settle_call<T>(*impl, *ep, shared, lease, r, limits));
+  hand_out(*impl, *f, settle_call<T>(*impl, *ep, shared, lease, r, limits));
 }
 
 /// The endpoint's cached answer when it is fresh enough for this call.
@@ -246,11 +251,10 @@ void start_call(const std::shared_ptr<client_impl>& impl, const api_endpoint<T>&
       boost::asio::bind_cancellation_slot(call->signal.slot(), [impl, f](std::exception_ptr e) {
         // Nothing in the pipeline throws by design; should something, never let it escape the
         // loop, and answer the callers unless run_call already did.
-        if (e && !f->delivered()) {
-          impl->registry().finish(f->state());
-          f->deliver(std::unexpected(
-              client_error(errc::invalid_response, "internal error while handling the response")));
-        }
+        if (e && !f->delivered())
+          hand_out(*impl, *f,
+                   result<T>(std::unexpected(client_error(
+                       errc::invalid_response, "internal error while handling the response"))));
       }));
 }
 

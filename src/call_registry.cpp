@@ -24,11 +24,6 @@ call_state::~call_state() {
   }
 }
 
-std::shared_ptr<call_state> call_registry::open(const boost::asio::any_io_executor& executor) {
-  auto call = std::make_shared<call_state>(executor);
-  return open(call) ? call : nullptr;
-}
-
 bool call_registry::open(const std::shared_ptr<call_state>& call) {
   std::lock_guard lock(list_->mutex);
   if (list_->closed)

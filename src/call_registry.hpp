@@ -4,8 +4,6 @@
 #include <memory>
 #include <mutex>
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include "call_state.hpp"
 
 namespace talkory::detail {
@@ -25,9 +23,7 @@ struct call_list {
 /// Thread-safe. Holds calls weakly: a call's coroutine owns its state.
 class call_registry {
 public:
-  /// A new call on a strand of `executor`, or null once close() was called.
-  std::shared_ptr<call_state> open(const boost::asio::any_io_executor& executor);
-  /// Lists `call` (made elsewhere, e.g. inside its flight); false once close() was called.
+  /// Lists `call` (its state lives inside its flight); false once close() was called.
   bool open(const std::shared_ptr<call_state>& call);
   /// The call ended (its result was handed out); a second time does nothing.
   void finish(call_state& call);

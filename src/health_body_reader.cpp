@@ -67,7 +67,7 @@ public:
   bool on_document_end(error_code&) { return true; }
 
   bool on_object_begin(error_code& ec) {
-    if (depth_ == 0 && !seen_providers_ && !seen_status_ && !seen_checked_at_) {
+    if (depth_ == 0) { // the root (the parser allows no second one)
       depth_ = 1;
       return true;
     }

@@ -14,6 +14,12 @@ using talkory::detail::call_state;
 
 namespace {
 
+// A call listed in `registry`, or null when it refuses (closed).
+std::shared_ptr<call_state> open_call(call_registry& registry, boost::asio::io_context& ioc) {
+  auto call = std::make_shared<call_state>(ioc.get_executor());
+  return registry.open(call) ? call : nullptr;
+}
+
 // Opens `n` calls, finishes those whose index `finished` says, closes, and runs what close()
 // posted: which calls were stopped, by index.
 std::vector<bool> stopped_after_close(std::size_t n, const std::vector<std::size_t>& finished) {
@@ -21,7 +27,7 @@ std::vector<bool> stopped_after_close(std::size_t n, const std::vector<std::size
   call_registry registry;
   std::vector<std::shared_ptr<call_state>> calls;
   for (std::size_t i = 0; i < n; ++i)
-    calls.push_back(registry.open(ioc.get_executor()));
+    calls.push_back(open_call(registry, ioc));
   for (const auto i : finished)
     registry.finish(*calls[i]);
   registry.close();
@@ -65,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_call_released_without_finishing_leaves_the_list) {
   call_registry registry;
   std::vector<std::shared_ptr<call_state>> calls;
   for (int i = 0; i < 4; ++i)
-    calls.push_back(registry.open(ioc.get_executor()));
+    calls.push_back(open_call(registry, ioc));
   calls[2].reset();
   calls[0].reset();
   registry.close();
@@ -78,8 +84,8 @@ BOOST_AUTO_TEST_CASE(a_call_released_without_finishing_leaves_the_list) {
 BOOST_AUTO_TEST_CASE(a_call_may_outlive_its_registry) {
   boost::asio::io_context ioc;
   auto registry = std::make_unique<call_registry>();
-  auto call = registry->open(ioc.get_executor());
-  auto other = registry->open(ioc.get_executor());
+  auto call = open_call(*registry, ioc);
+  auto other = open_call(*registry, ioc);
   registry.reset();
   other.reset(); // unlinks itself from the list that `call` still shares
   BOOST_TEST(call->registry_list.use_count() == 1);
@@ -92,7 +98,7 @@ BOOST_AUTO_TEST_CASE(no_call_opens_after_close) {
   BOOST_TEST(!registry.closed());
   registry.close();
   BOOST_TEST(registry.closed());
-  BOOST_TEST(registry.open(ioc.get_executor()) == nullptr);
+  BOOST_TEST(open_call(registry, ioc) == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
