@@ -6,6 +6,8 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -37,6 +39,7 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using connection_operation_result = std::tuple<error_code, std::size_t>;
 
 std::chrono::milliseconds remaining(connection::clock::time_point deadline) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -124,8 +127,55 @@ api_error invalid_informational_response(int status, const std::string& peer) {
 // lands while a completion of the TLS layer is queued finds no socket operation to cancel, and
 // the layer would go on to start the next one; on a closed socket that one fails at once. The
 // step then reports operation_aborted (step_outcome), whatever error the closed socket gave.
-auto unslotted() {
-  return asio::bind_cancellation_slot(asio::cancellation_slot(), use_tuple);
+//
+// Each is also an asynchronous operation that co_await starts itself (a callable taking a
+// completion token): use_awaitable would first allocate a coroutine frame to initiate it, one
+// per read and write, and these frames push the coroutine frames of the call itself out of the
+// two blocks per thread that Asio recycles. The coroutine's handler completes with the error
+// and the byte count as one value, so that an error is a value, not an exception.
+template <class Start>
+struct exchange_operation {
+  Start start; // start(handler): begins the read or write, handler(error_code, std::size_t)
+
+  template <asio::completion_token_for<void(connection_operation_result)> Token>
+  auto operator()(Token&& token) && {
+    return asio::async_initiate<Token, void(connection_operation_result)>(
+        [](auto handler, Start begin) {
+          auto executor = asio::get_associated_executor(handler);
+          auto allocator = asio::get_associated_allocator(handler);
+          std::move(begin)(asio::bind_cancellation_slot(
+              asio::cancellation_slot(),
+              asio::bind_executor(
+                  executor, asio::bind_allocator(
+                                allocator, [handler = std::move(handler)](
+                                               error_code ec, std::size_t bytes) mutable {
+                                  std::move(handler)(connection_operation_result{ec, bytes});
+                                }))));
+        },
+        token, std::move(start));
+  }
+};
+
+// Over TLS when `tls` is set, else straight on `socket`: one operation type, so that the exchange
+// awaits one at one place (each co_await keeps its own temporaries in the coroutine's frame).
+template <class TlsStream>
+auto write_all(TlsStream* tls, tcp::socket& socket, std::string_view bytes) {
+  return exchange_operation{[tls, &socket, bytes](auto handler) {
+    if (tls)
+      asio::async_write(*tls, asio::buffer(bytes), std::move(handler));
+    else
+      asio::async_write(socket, asio::buffer(bytes), std::move(handler));
+  }};
+}
+
+template <class TlsStream, class Buffer, class Parser>
+auto read_message(TlsStream* tls, tcp::socket& socket, Buffer& buffer, Parser& parser) {
+  return exchange_operation{[tls, &socket, &buffer, &parser](auto handler) {
+    if (tls)
+      beast::http::async_read(*tls, buffer, parser, std::move(handler));
+    else
+      beast::http::async_read(socket, buffer, parser, std::move(handler));
+  }};
 }
 
 struct close_on_cancellation {
@@ -445,7 +495,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
 
   error_code ec = asio::error::operation_aborted; // unless the request is written
   if (arm_cancellation(cancellation, socket()))
-    ec = std::get<0>(co_await write_all(request));
+    ec = std::get<0>(co_await write_all(tls_.get(), socket(), request));
   ec = step_outcome(step.outcome(ec), cancellation);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
@@ -473,7 +523,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
     parser_->body_limit(max_body);
     ec = asio::error::operation_aborted;
     if (arm_cancellation(cancellation, socket()))
-      ec = std::get<0>(co_await read_message());
+      ec = std::get<0>(co_await read_message(tls_.get(), socket(), buffer_, *parser_));
     out.response_started = out.response_started || parser_->got_some() || buffer_.size() > 0;
     ec = step_outcome(step.outcome(ec), cancellation);
     if (ec) {
@@ -502,18 +552,6 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   out.keep_alive = parser_->keep_alive() && buffer_.size() == 0;
   out.response = parser_->release();
   co_return out;
-}
-
-asio::awaitable<connection::operation_result> connection::write_all(std::string_view bytes) {
-  if (tls_)
-    return asio::async_write(*tls_, asio::buffer(bytes), unslotted());
-  return asio::async_write(*plain_, asio::buffer(bytes), unslotted());
-}
-
-asio::awaitable<connection::operation_result> connection::read_message() {
-  if (tls_)
-    return beast::http::async_read(*tls_, buffer_, *parser_, unslotted());
-  return beast::http::async_read(*plain_, buffer_, *parser_, unslotted());
 }
 
 tls_session connection::session() const {

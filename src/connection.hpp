@@ -108,8 +108,6 @@ private:
                                                               resource_allocator<char>>;
   // One expression per operation, TLS or not: a coroutine awaiting one keeps only the awaitable
   // and its result in its frame (the token's and the buffers' temporaries stay on this stack).
-  boost::asio::awaitable<operation_result> write_all(std::string_view bytes);
-  boost::asio::awaitable<operation_result> read_message();
 
   std::shared_ptr<boost::asio::ssl::context> ctx_;
   std::unique_ptr<socket_type> plain_; // when !ctx_
