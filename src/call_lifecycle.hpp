@@ -163,7 +163,8 @@ boost::asio::awaitable<void> run_call(std::shared_ptr<client_impl> impl, const a
       hand_out(*impl, *f, std::move(*settled));
       co_return;
     }
-  auto r = co_await impl->pipeline().perform(call, ep->request, limits);
+  result<pipeline_response> r;
+  co_await impl->pipeline().perform(call, ep->request, limits, r);
   hand_out(*impl, *f, settle_call<T>(*impl, *ep, shared, lease, r, limits));
 }
 

@@ -484,11 +484,10 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
   co_return result<void>{};
 }
 
-asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
-                                                       clock::time_point deadline,
-                                                       std::size_t max_header, std::size_t max_body,
-                                                       std::pmr::memory_resource* memory) {
-  exchange_outcome out;
+asio::awaitable<void> connection::exchange(exchange_outcome& out, std::string_view request,
+                                           clock::time_point deadline, std::size_t max_header,
+                                           std::size_t max_body,
+                                           std::pmr::memory_resource* memory) {
   const auto bound = remaining(deadline);
   const deadline_scope step(*this, deadline, steps_strand_);
   auto cancellation = co_await asio::this_coro::cancellation_state;
@@ -499,7 +498,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   ec = step_outcome(step.outcome(ec), cancellation);
   if (ec) {
     out.error = transport_error(transport_stage::write, ec, peer_, bound);
-    co_return out;
+    co_return;
   }
 
   // Informational answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110
@@ -528,14 +527,14 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
     ec = step_outcome(step.outcome(ec), cancellation);
     if (ec) {
       out.error = transport_error(transport_stage::read, ec, peer_, bound);
-      co_return out;
+      co_return;
     }
     const auto status = parser_->get().result_int();
     if (status < 100 || status >= 200)
       break;
     if (status == 101 || informational + 1 >= max_informational) {
       out.error = invalid_informational_response(status, peer_);
-      co_return out;
+      co_return;
     }
   }
   // A chunked body's trailer fields join the header's: together they must fit the header cap,
@@ -543,7 +542,7 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   if (field_section_size(parser_->get().base()) > max_header) {
     out.error =
         transport_error(transport_stage::read, beast::http::error::header_limit, peer_, bound);
-    co_return out;
+    co_return;
   }
   ++requests_served_;
   last_used_ = clock::now();
@@ -551,7 +550,6 @@ asio::awaitable<exchange_outcome> connection::exchange(std::string_view request,
   // (no Content-Length, not chunked) leaves nothing to reuse even when HTTP/1.1 says keep-alive.
   out.keep_alive = parser_->keep_alive() && buffer_.size() == 0;
   out.response = parser_->release();
-  co_return out;
 }
 
 tls_session connection::session() const {

@@ -55,11 +55,14 @@ public:
                                             clock::time_point deadline, tls_session resume);
 
   /// Writes `request` (its wire bytes, see serialize_request) and reads the whole response
-  /// within `deadline`. The response's header fields are allocated from `memory`, which must
-  /// outlive the response (the call's arena; see http_response).
-  boost::asio::awaitable<exchange_outcome>
-  exchange(std::string_view request, clock::time_point deadline, std::size_t max_header,
-           std::size_t max_body,
+  /// within `deadline`, into `out` (default-constructed by the caller). The response's header
+  /// fields are allocated from `memory`, which must outlive the response (the call's arena; see
+  /// http_response). `out` is the caller's, not a returned value: a returned outcome would sit
+  /// twice in this coroutine's frame (a local and the promise's result) and once more in the
+  /// caller's, pushing both frames past the size Asio recycles.
+  boost::asio::awaitable<void>
+  exchange(exchange_outcome& out, std::string_view request, clock::time_point deadline,
+           std::size_t max_header, std::size_t max_body,
            std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   /// TLS close_notify (bounded by `timeout`), then closes the socket. Errors are ignored.
@@ -106,8 +109,6 @@ private:
   using operation_result = std::tuple<boost::system::error_code, std::size_t>;
   using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body,
                                                               resource_allocator<char>>;
-  // One expression per operation, TLS or not: a coroutine awaiting one keeps only the awaitable
-  // and its result in its frame (the token's and the buffers' temporaries stay on this stack).
 
   std::shared_ptr<boost::asio::ssl::context> ctx_;
   std::unique_ptr<socket_type> plain_; // when !ctx_

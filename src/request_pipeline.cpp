@@ -49,9 +49,9 @@ result<pipeline_response> failed(api_error e, int attempts) {
 
 } // namespace
 
-asio::awaitable<result<pipeline_response>>
-request_pipeline::perform(const call_state& call, const request_spec& spec,
-                          const call_limits& limits) const {
+asio::awaitable<void> request_pipeline::perform(const call_state& call, const request_spec& spec,
+                                                const call_limits& limits,
+                                                result<pipeline_response>& out) const {
   // Only what must outlive a suspension lives here (in the coroutine's frame, allocated per call):
   // the decisions are plain functions, the retry's pause a coroutine of its own.
   const auto request_bytes = requests_.bytes_for(spec); // held for the whole call
@@ -69,28 +69,34 @@ request_pipeline::perform(const call_state& call, const request_spec& spec,
       std::tie(limit_ec, waited) = co_await p_.limiter->async_acquire(limits.deadline, use_tuple);
     else if (p_.limiter->is_shut_down())
       limit_ec = errc::cancelled;
-    if (call.cancelled || limit_ec == errc::cancelled)
-      co_return failed(cancelled_error(), attempt - 1);
+    if (call.cancelled || limit_ec == errc::cancelled) {
+      out = failed(cancelled_error(), attempt - 1);
+      co_return;
+    }
     if (waited) {
       ++p_.counters->rate_limit_waits;
       trace.waited(event_kind::limiter_waited, asked);
     }
-    if (limit_ec)
-      co_return refused_by_limiter(limit_ec, memory, attempt - 1);
+    if (limit_ec) {
+      out = refused_by_limiter(limit_ec, memory, attempt - 1);
+      co_return;
+    }
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
-    auto r = co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace,
-                                   attempt, &call.response_memory);
-    if (r) {
-      r->attempts = attempt;
-      co_return r;
+    co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace, attempt,
+                          &call.response_memory, out);
+    if (out) {
+      out->attempts = attempt;
+      co_return;
     }
-    const auto delay = next_attempt(call, spec, limits, trace, attempt, r.error(), memory);
+    const auto delay = next_attempt(call, spec, limits, trace, attempt, out.error(), memory);
     if (!delay)
-      co_return r; // the error, as next_attempt() left it
+      co_return; // the error, as next_attempt() left it
     co_await pause(*delay);
-    if (call.cancelled)
-      co_return failed(cancelled_error(), attempt);
+    if (call.cancelled) {
+      out = failed(cancelled_error(), attempt);
+      co_return;
+    }
   }
 }
 
@@ -169,11 +175,12 @@ asio::awaitable<void> request_pipeline::pause(std::chrono::milliseconds delay) c
   co_await backoff.async_wait(use_tuple);
 }
 
-asio::awaitable<result<pipeline_response>>
+asio::awaitable<void>
 request_pipeline::attempt_once(std::string_view request, bool idempotent,
                                clock::time_point deadline, const call_limits& limits,
                                const call_trace& trace, int attempt,
-                               std::pmr::memory_resource* memory) const {
+                               std::pmr::memory_resource* memory,
+                               result<pipeline_response>& out) const {
   const auto& options = *p_.options;
   const auto asked = trace.mark();
   std::error_code pool_ec;
@@ -186,26 +193,27 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
     ++p_.counters->pool_waits;
     trace.waited(event_kind::pool_waited, asked);
   }
-  if (pool_ec == errc::timeout)
-    co_return std::unexpected(pool_timeout_error());
-  if (pool_ec)
-    co_return std::unexpected(cancelled_error());
+  if (pool_ec) {
+    out = std::unexpected(pool_ec == errc::timeout ? pool_timeout_error() : cancelled_error());
+    co_return;
+  }
   const bool cancelled_meanwhile = stop_requested(co_await asio::this_coro::cancellation_state);
-  if (cancelled_meanwhile)
-    co_return std::unexpected(cancelled_error()); // the lease frees the slot
+  if (cancelled_meanwhile) {
+    out = std::unexpected(cancelled_error()); // the lease frees the slot
+    co_return;
+  }
 
   lease.set_call_id(trace.call_id());
   trace.attempt_started(attempt);
   const auto since = trace.mark();
-  std::optional<result<pipeline_response>> r;
-  for (bool replayed = false; !r;) {
+  for (bool replayed = false;;) {
     const bool reused = lease.get() != nullptr;
     if (reused) {
       trace.connection_reused(lease.get()->id());
     } else {
       auto opened = co_await open_connection(deadline, limits.timeouts, trace);
       if (!opened) {
-        r.emplace(std::unexpected(std::move(opened.error())));
+        out = std::unexpected(std::move(opened.error()));
         lease = pool_lease{}; // frees the slot
         break;
       }
@@ -213,7 +221,7 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
       const bool cancelled_while_opening =
           stop_requested(co_await asio::this_coro::cancellation_state);
       if (cancelled_while_opening) {
-        r.emplace(std::unexpected(cancelled_error()));
+        out = std::unexpected(cancelled_error());
         lease = pool_lease{}; // discards the connection
         break;
       }
@@ -221,30 +229,31 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
     ++p_.counters->requests;
     if (reused)
       ++p_.counters->requests_on_reused;
-    auto out = co_await lease.get()->exchange(request, deadline, options.max_response_header,
-                                              options.max_response_body, memory);
-    if (out.response) {
-      r.emplace(take_response(lease, out, reused));
+    exchange_outcome exchanged;
+    co_await lease.get()->exchange(exchanged, request, deadline, options.max_response_header,
+                                   options.max_response_body, memory);
+    if (exchanged.response) {
+      out = take_response(lease, exchanged, reused);
       break;
     }
     // A server may close an idle keep-alive connection just as it is reused: if not a byte of
     // the response came, the request was not processed and is replayed once on a fresh one.
     // Only an idempotent request: its bytes may have arrived all the same.
-    if (idempotent && reused && !replayed && !out.response_started &&
-        out.error.code == errc::connection_lost) {
+    if (idempotent && reused && !replayed && !exchanged.response_started &&
+        exchanged.error.code == errc::connection_lost) {
       replayed = true;
       ++p_.counters->stale_retries;
       trace.connection_retired(lease.get()->id(), retire_reason::peer_closed);
       lease.reset(nullptr);
       continue;
     }
-    r.emplace(std::unexpected(std::move(out.error)));
+    out = std::unexpected(std::move(exchanged.error));
     lease = pool_lease{}; // discards the connection, before the attempt is reported finished
+    break;
   }
-  trace.attempt_finished(
-      attempt, *r ? static_cast<int>((*r)->response.result_int()) : r->error().http_status,
-      *r ? nullptr : &r->error(), since);
-  co_return std::move(*r);
+  trace.attempt_finished(attempt,
+                         out ? static_cast<int>(out->response.result_int()) : out.error().http_status,
+                         out ? nullptr : &out.error(), since);
 }
 
 api_error request_pipeline::pool_timeout_error() const {

@@ -65,9 +65,12 @@ public:
   explicit request_pipeline(pipeline_parts parts)
       : p_(std::move(parts)), requests_(p_.server, p_.options->api_key, p_.options->user_agent) {}
 
-  /// Runs on the call's strand. A non-2xx answer is decoded into its api_error here.
-  boost::asio::awaitable<result<pipeline_response>>
-  perform(const call_state& call, const request_spec& spec, const call_limits& limits) const;
+  /// Runs on the call's strand. A non-2xx answer is decoded into its api_error here. The call's
+  /// result goes into `out`, the caller's: a returned result would be kept in this coroutine's
+  /// frame (its promise) and in each one below it, every frame allocated per call.
+  boost::asio::awaitable<void> perform(const call_state& call, const request_spec& spec,
+                                       const call_limits& limits,
+                                       result<pipeline_response>& out) const;
 
 private:
   /// What the retry loop carries from one attempt to the next.
@@ -91,10 +94,11 @@ private:
   /// Attempt number `attempt`: a pool slot, then the exchange on it, with the single transparent
   /// replay on a fresh connection when a pooled one turns out to have been closed by the server
   /// while idle. One coroutine: each coroutine level costs a frame allocation and a resumption.
-  boost::asio::awaitable<result<pipeline_response>>
+  /// Its outcome goes into `out` (see perform).
+  boost::asio::awaitable<void>
   attempt_once(std::string_view request, bool idempotent, call_limits::clock::time_point deadline,
                const call_limits& limits, const call_trace& trace, int attempt,
-               std::pmr::memory_resource* memory) const;
+               std::pmr::memory_resource* memory, result<pipeline_response>& out) const;
   /// What attempt_once() tells when no pool slot became free in time.
   api_error pool_timeout_error() const;
   /// A response that arrived on `lease` (reused: a pooled connection): the connection goes back,
