@@ -93,16 +93,21 @@ public:
   /// A lent slot comes back at `now`, with its connection (null when none was opened into it).
   /// `reusable`: the connection may carry another request (the exchange said keep-alive).
   /// `waiter_queued`: someone waits; the slot then passes to them instead of being freed.
+  /// Only a connection handed straight to a waiter has its socket asked for unsolicited bytes
+  /// (a system call): a parked one is asked when it is lent (acquire), and its idle watch
+  /// retires it meanwhile if bytes are there or arrive.
   release_decision release(connection_ptr conn, bool reusable, time_point now, bool waiter_queued) {
     assert(lent_ > 0);
     release_decision d;
-    const auto verdict = conn ? release_verdict(*conn, reusable, now) : std::nullopt;
+    const bool handing_over = waiter_queued && !closed_;
+    const auto verdict =
+        conn ? release_verdict(*conn, reusable, now, handing_over) : std::nullopt;
     const bool keep = conn && !verdict;
     if (!keep) {
       d.retired = std::move(conn);
       d.why = verdict.value_or(retire_reason::error);
     }
-    if (waiter_queued && !closed_) {
+    if (handing_over) {
       d.action = release_action::hand_over; // the slot stays lent, to its next holder
       d.handed = std::move(conn);
       return d;
@@ -143,20 +148,22 @@ public:
 
   /// Why usable() refuses `c` at `now`, or nothing when it does not.
   std::optional<retire_reason> unusable_reason(const Connection& c, time_point now) const {
-    if (now - c.last_used() >= options_.idle_timeout)
-      return retire_reason::idle_timeout;
-    if (now - c.opened_at() >= options_.max_connection_age)
-      return retire_reason::max_age;
+    if (auto reason = stale_reason(c, now))
+      return reason;
     if (c.has_unsolicited_data())
       return retire_reason::unsolicited_data;
     return std::nullopt;
   }
 
   /// Too long idle or too old at `now`: what the clock alone tells, without asking the socket.
-  bool stale(const Connection& c, time_point now) const {
-    return now - c.last_used() >= options_.idle_timeout ||
-           now - c.opened_at() >= options_.max_connection_age;
+  std::optional<retire_reason> stale_reason(const Connection& c, time_point now) const {
+    if (now - c.last_used() >= options_.idle_timeout)
+      return retire_reason::idle_timeout;
+    if (now - c.opened_at() >= options_.max_connection_age)
+      return retire_reason::max_age;
+    return std::nullopt;
   }
+  bool stale(const Connection& c, time_point now) const { return stale_reason(c, now).has_value(); }
 
   std::size_t idle_count() const noexcept { return idle_.size(); }
   /// Slots lent out, connections being opened included.
@@ -166,15 +173,15 @@ public:
 
 private:
   // Why a released connection is not kept, or nothing when it is.
-  std::optional<retire_reason> release_verdict(const Connection& c, bool reusable,
-                                               time_point now) const {
+  std::optional<retire_reason> release_verdict(const Connection& c, bool reusable, time_point now,
+                                               bool ask_socket) const {
     if (!reusable)
       return retire_reason::error;
     if (!options_.reuse)
       return retire_reason::reuse_disabled;
     if (closed_)
       return retire_reason::shutdown;
-    return unusable_reason(c, now);
+    return ask_socket ? unusable_reason(c, now) : stale_reason(c, now);
   }
 
   // Drops idle connections the server has probably closed, or that are too old to trust,

@@ -304,16 +304,46 @@ BOOST_AUTO_TEST_CASE(a_released_connection_past_its_age_is_not_handed_to_a_waite
   BOOST_TEST(id_of(d.retired) == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_released_connection_that_is_no_longer_usable_is_not_parked) {
+BOOST_AUTO_TEST_CASE(a_released_connection_past_its_idle_timeout_is_not_parked) {
+  core pool(options(1));
+  BOOST_REQUIRE((pool.acquire(t0, false).action == acquire_action::open));
+  auto d = pool.release(make(1, t0, t0), true, t0 + options().idle_timeout, false);
+  BOOST_TEST((d.action == release_action::discard));
+  BOOST_TEST(id_of(d.retired) == 1);
+  BOOST_TEST((d.why == talkory::retire_reason::idle_timeout));
+  BOOST_TEST(pool.idle_count() == 0u);
+  BOOST_TEST(pool.lent_count() == 0u);
+}
+
+// Parking does not ask the socket (a system call per call): the check comes when the connection
+// is lent, and meanwhile its idle watch retires it if bytes are there.
+BOOST_AUTO_TEST_CASE(a_parked_connection_is_asked_for_unsolicited_bytes_only_when_lent) {
+  core pool(options(1));
+  BOOST_REQUIRE((pool.acquire(t0, false).action == acquire_action::open));
+  auto tainted = make(1);
+  auto* watched = tainted.get();
+  tainted->unsolicited = true;
+  auto d = pool.release(std::move(tainted), true, t0, false);
+  BOOST_TEST((d.action == release_action::park));
+  BOOST_TEST(watched->socket_checks == 0);
+  auto lent = pool.acquire(t0 + 1ms, false);
+  BOOST_TEST((lent.action == acquire_action::open)); // not the tainted one
+  BOOST_REQUIRE(lent.retired.size() == 1u);
+  BOOST_TEST(lent.retired.front()->id == 1);
+}
+
+// A connection handed straight to a waiter is lent without passing through acquire(): its
+// socket is asked at release.
+BOOST_AUTO_TEST_CASE(a_connection_with_unsolicited_bytes_is_not_handed_to_a_waiter) {
   core pool(options(1));
   BOOST_REQUIRE((pool.acquire(t0, false).action == acquire_action::open));
   auto tainted = make(1);
   tainted->unsolicited = true;
-  auto d = pool.release(std::move(tainted), true, t0, false);
-  BOOST_TEST((d.action == release_action::discard));
+  auto d = pool.release(std::move(tainted), true, t0, true);
+  BOOST_TEST((d.action == release_action::hand_over));
+  BOOST_TEST(!d.handed); // the waiter opens a fresh one instead
   BOOST_TEST(id_of(d.retired) == 1);
-  BOOST_TEST(pool.idle_count() == 0u);
-  BOOST_TEST(pool.lent_count() == 0u);
+  BOOST_TEST((d.why == talkory::retire_reason::unsolicited_data));
 }
 
 BOOST_AUTO_TEST_CASE(without_reuse_a_connection_is_never_parked) {
