@@ -106,7 +106,6 @@ private:
   socket_type& socket() noexcept;
   struct step_deadline;
   class deadline_scope;
-  using operation_result = std::tuple<boost::system::error_code, std::size_t>;
   using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body,
                                                               resource_allocator<char>>;
 
