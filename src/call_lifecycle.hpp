@@ -70,10 +70,11 @@ result<T> remember_or_fall_back(client_impl& impl, const api_endpoint<T>& ep, re
 template <class T>
 std::optional<T> from_fleet(client_impl& impl, const api_endpoint<T>& ep,
                             const shared_answer_store::outcome& shared, const call_limits& limits) {
-  pipeline_response stored;
-  stored.response.result(200);
-  stored.response.set("X-Request-Id", shared.request_id);
-  stored.response.body() = shared.body;
+  auto response = std::make_unique<http_response>();
+  response->result(200);
+  response->set("X-Request-Id", shared.request_id);
+  response->body() = shared.body;
+  const pipeline_response stored(std::move(response));
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
       call_limits::clock::now() - limits.started);
   auto decoded = ep.decode(stored, latency);
@@ -133,11 +134,12 @@ result<T> settle_call(client_impl& impl, const api_endpoint<T>& ep, shared_answe
     decoded.error().attempts = r->attempts;
   if (!lease.empty()) {
     if (decoded)
-      shared->publish(ep.request.path, std::string(r->response["X-Request-Id"]),
-                      std::move(r->response.body()), std::move(lease));
+      shared->publish(ep.request.path, std::string(r->response()["X-Request-Id"]),
+                      std::string(r->response().body()), std::move(lease));
     else
       shared->release(ep.request.path, std::move(lease));
   }
+  r->release(); // the connection goes back before anyone hears of the call's end
   return remember_or_fall_back<T>(impl, ep, std::move(decoded));
 }
 

@@ -1,11 +1,9 @@
 // One call in flight: the strand its coroutine runs on and the signal that stops it.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <memory_resource>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -44,13 +42,6 @@ struct call_state {
   call_state* registry_prev = nullptr;
   call_state* registry_next = nullptr;
   std::uint64_t call_id = 0; // the id its events carry (call_event::call_id); 0: not observed
-
-  /// Where the responses of this call's attempts keep their header fields (see http_response):
-  /// one allocation fewer per header. Touched on `strand` only, by the attempt in progress; a
-  /// response never outlives its call. Beyond the inline kilobyte it grows from the heap.
-  mutable std::array<std::byte, 1024> response_buffer;
-  mutable std::pmr::monotonic_buffer_resource response_memory{response_buffer.data(),
-                                                              response_buffer.size()};
 
   /// From any thread: the call stops at its current or next step.
   static void stop(std::shared_ptr<call_state> call) {

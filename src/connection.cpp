@@ -483,10 +483,16 @@ asio::awaitable<result<void>> connection::open(const origin& o, const timeout_op
   co_return result<void>{};
 }
 
-asio::awaitable<void> connection::exchange(exchange_outcome& out, std::string_view request,
-                                           clock::time_point deadline, std::size_t max_header,
-                                           std::size_t max_body,
-                                           std::pmr::memory_resource* memory) {
+void connection::forget_response() noexcept {
+  outcome_ = exchange_outcome{}; // the fields and body first: they live in response_memory_
+  response_memory_.release();
+}
+
+asio::awaitable<void> connection::exchange(std::string_view request, clock::time_point deadline,
+                                           std::size_t max_header, std::size_t max_body) {
+  forget_response();
+  auto& out = outcome_;
+  auto* const memory = &response_memory_;
   const auto bound = remaining(deadline);
   const deadline_scope step(*this, deadline, steps_strand_);
   auto cancellation = co_await asio::this_coro::cancellation_state;
@@ -508,13 +514,13 @@ asio::awaitable<void> connection::exchange(exchange_outcome& out, std::string_vi
   // them (an endless chunk extension fails at once with response_too_large instead of growing
   // until the deadline); body bytes pass through it in pieces of at most that size.
   buffer_.max_size(std::max<std::size_t>(max_header, 4096));
-  // The parser's fields come from the call's arena: it must not outlive this exchange.
+  // The parser's message comes from response_memory_: it must not outlive this exchange.
   const struct parser_scope {
     std::optional<response_parser>& parser;
     ~parser_scope() { parser.reset(); }
   } parser_in_use{parser_};
   for (int informational = 0;; ++informational) {
-    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+    parser_.emplace(std::piecewise_construct, std::make_tuple(resource_allocator<char>(memory)),
                     std::make_tuple(resource_allocator<char>(memory)));
     parser_->header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));

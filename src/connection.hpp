@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection (TLS or, when allowed, plain TCP) with every step under a deadline.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -38,6 +39,12 @@ struct exchange_outcome {
   bool keep_alive = false;               // the response allows another request
 };
 
+/// What a connection keeps of a response for the caller: the fields and the body take their
+/// memory from here, so that reading one costs no allocation per header nor for the body. Sized
+/// for the documented responses (a few hundred bytes of each); a larger one grows from the heap
+/// until the connection forgets it.
+inline constexpr std::size_t response_memory_size = 4096;
+
 class connection {
 public:
   using clock = std::chrono::steady_clock;
@@ -55,15 +62,18 @@ public:
                                             clock::time_point deadline, tls_session resume);
 
   /// Writes `request` (its wire bytes, see serialize_request) and reads the whole response
-  /// within `deadline`, into `out` (default-constructed by the caller). The response's header
-  /// fields are allocated from `memory`, which must outlive the response (the call's arena; see
-  /// http_response). `out` is the caller's, not a returned value: a returned outcome would sit
-  /// twice in this coroutine's frame (a local and the promise's result) and once more in the
-  /// caller's, pushing both frames past the size Asio recycles.
-  boost::asio::awaitable<void>
-  exchange(exchange_outcome& out, std::string_view request, clock::time_point deadline,
-           std::size_t max_header, std::size_t max_body,
-           std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+  /// within `deadline`, into outcome(). The previous exchange's outcome is forgotten first: a
+  /// caller is done with it before it starts another exchange (the pool lends a connection to
+  /// one call at a time). The outcome is the connection's, not a returned value: a returned one
+  /// would sit in this coroutine's frame and its caller's, both allocated per call, and its
+  /// fields and body would need memory of their own per call.
+  boost::asio::awaitable<void> exchange(std::string_view request, clock::time_point deadline,
+                                        std::size_t max_header, std::size_t max_body);
+  /// What the latest exchange produced; its response's fields and body live in the connection.
+  exchange_outcome& outcome() noexcept { return outcome_; }
+  /// Drops the latest outcome and gives back any memory its response took beyond the
+  /// connection's own (a connection going back to the pool must not keep a large body).
+  void forget_response() noexcept;
 
   /// TLS close_notify (bounded by `timeout`), then closes the socket. Errors are ignored.
   boost::asio::awaitable<void> close_gracefully(std::chrono::milliseconds timeout);
@@ -106,8 +116,7 @@ private:
   socket_type& socket() noexcept;
   struct step_deadline;
   class deadline_scope;
-  using response_parser = boost::beast::http::response_parser<boost::beast::http::string_body,
-                                                              resource_allocator<char>>;
+  using response_parser = boost::beast::http::response_parser<http_body, resource_allocator<char>>;
 
   std::shared_ptr<boost::asio::ssl::context> ctx_;
   std::unique_ptr<socket_type> plain_; // when !ctx_
@@ -118,6 +127,12 @@ private:
   // The parser of the response being read: kept here, not in exchange()'s frame, which it would
   // push past the size Asio recycles. Only during an exchange (its fields use the call's arena).
   std::optional<response_parser> parser_;
+  // The latest exchange's outcome, its response allocated from response_memory_ (see
+  // forget_response(), which drops the response before releasing the memory it used).
+  alignas(std::max_align_t) std::array<std::byte, response_memory_size> response_buffer_;
+  std::pmr::monotonic_buffer_resource response_memory_{response_buffer_.data(),
+                                                       response_buffer_.size()};
+  exchange_outcome outcome_;
   // The strand the connection's steps run on (the client's): set by open(), used by exchange()
   // for its deadline, so that its frame does not hold a copy of the coroutine's executor.
   boost::asio::any_io_executor steps_strand_;

@@ -9,7 +9,7 @@ namespace talkory::detail {
 namespace {
 
 result<health_report> decode_health(const pipeline_response& r, std::chrono::microseconds latency) {
-  auto report = decode_health_response(r.response, std::chrono::system_clock::now());
+  auto report = decode_health_response(r.response(), std::chrono::system_clock::now());
   if (report) {
     report->meta.attempts = r.attempts;
     report->meta.connection_reused = r.connection_reused;

@@ -51,11 +51,13 @@ struct resource_allocator {
   std::pmr::memory_resource* resource = std::pmr::get_default_resource();
 };
 
-/// A response's header fields take their memory from a resource the caller gives the parser:
-/// the call's own arena (call_state::response_memory), so that parsing a response costs no
-/// allocation per header. A default-constructed response uses the default resource.
+/// A response's header fields and body take their memory from a resource the caller gives the
+/// parser: the connection's own (connection::exchange), so that reading a response costs no
+/// allocation per header nor for its body. A default-constructed response uses the default
+/// resource.
 using http_fields = http::basic_fields<resource_allocator<char>>;
-using http_response = http::response<http::string_body, http_fields>;
+using http_body = http::basic_string_body<char, std::char_traits<char>, resource_allocator<char>>;
+using http_response = http::response<http_body, http_fields>;
 
 /// `method` {prefix}{path} with Host, Authorization: Bearer, User-Agent (when not empty) and
 /// Accept: application/json. A non-empty `body` is sent as application/json with its

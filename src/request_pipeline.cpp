@@ -83,8 +83,7 @@ asio::awaitable<void> request_pipeline::perform(const call_state& call, const re
     }
 
     const auto attempt_deadline = std::min(limits.deadline, clock::now() + limits.timeouts.attempt);
-    co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace, attempt,
-                          &call.response_memory, out);
+    co_await attempt_once(request, spec.idempotent, attempt_deadline, limits, trace, attempt, out);
     if (out) {
       out->attempts = attempt;
       co_return;
@@ -179,23 +178,13 @@ asio::awaitable<void>
 request_pipeline::attempt_once(std::string_view request, bool idempotent,
                                clock::time_point deadline, const call_limits& limits,
                                const call_trace& trace, int attempt,
-                               std::pmr::memory_resource* memory,
                                result<pipeline_response>& out) const {
   const auto& options = *p_.options;
-  const auto asked = trace.mark();
-  std::error_code pool_ec;
-  bool waited = false;
   auto lease = p_.pool->try_acquire_now();
-  if (!lease)
-    std::tie(pool_ec, lease, waited) = co_await p_.pool->async_acquire(
-        std::min(deadline, clock::now() + options.pool.acquire_timeout), use_tuple);
-  if (waited) {
-    ++p_.counters->pool_waits;
-    trace.waited(event_kind::pool_waited, asked);
-  }
-  if (pool_ec) {
-    out = std::unexpected(pool_ec == errc::timeout ? pool_timeout_error() : cancelled_error());
-    co_return;
+  if (!lease) {
+    co_await wait_for_slot(deadline, trace, lease, out);
+    if (!lease)
+      co_return; // `out` says why
   }
   const bool cancelled_meanwhile = stop_requested(co_await asio::this_coro::cancellation_state);
   if (cancelled_meanwhile) {
@@ -211,13 +200,11 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
     if (reused) {
       trace.connection_reused(lease.get()->id());
     } else {
-      auto opened = co_await open_connection(deadline, limits.timeouts, trace);
-      if (!opened) {
-        out = std::unexpected(std::move(opened.error()));
-        lease = pool_lease{}; // frees the slot
+      lease.reset(co_await open_connection(deadline, limits.timeouts, trace, out));
+      if (!lease.get()) {
+        lease = pool_lease{}; // frees the slot; `out` says why
         break;
       }
-      lease.reset(std::move(*opened));
       const bool cancelled_while_opening =
           stop_requested(co_await asio::this_coro::cancellation_state);
       if (cancelled_while_opening) {
@@ -229,11 +216,11 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
     ++p_.counters->requests;
     if (reused)
       ++p_.counters->requests_on_reused;
-    exchange_outcome exchanged;
-    co_await lease.get()->exchange(exchanged, request, deadline, options.max_response_header,
-                                   options.max_response_body, memory);
+    co_await lease.get()->exchange(request, deadline, options.max_response_header,
+                                   options.max_response_body);
+    auto& exchanged = lease.get()->outcome();
     if (exchanged.response) {
-      out = take_response(lease, exchanged, reused);
+      out = take_response(lease, reused);
       break;
     }
     // A server may close an idle keep-alive connection just as it is reused: if not a byte of
@@ -252,8 +239,25 @@ request_pipeline::attempt_once(std::string_view request, bool idempotent,
     break;
   }
   trace.attempt_finished(attempt,
-                         out ? static_cast<int>(out->response.result_int()) : out.error().http_status,
+                         out ? static_cast<int>(out->response().result_int())
+                             : out.error().http_status,
                          out ? nullptr : &out.error(), since);
+}
+
+asio::awaitable<void> request_pipeline::wait_for_slot(clock::time_point deadline,
+                                                      const call_trace& trace, pool_lease& lease,
+                                                      result<pipeline_response>& out) const {
+  const auto asked = trace.mark();
+  auto [pool_ec, granted, waited] = co_await p_.pool->async_acquire(
+      std::min(deadline, clock::now() + p_.options->pool.acquire_timeout), use_tuple);
+  if (waited) {
+    ++p_.counters->pool_waits;
+    trace.waited(event_kind::pool_waited, asked);
+  }
+  if (pool_ec)
+    out = std::unexpected(pool_ec == errc::timeout ? pool_timeout_error() : cancelled_error());
+  else
+    lease = std::move(granted);
 }
 
 api_error request_pipeline::pool_timeout_error() const {
@@ -267,34 +271,73 @@ api_error request_pipeline::pool_timeout_error() const {
   return e;
 }
 
-result<pipeline_response> request_pipeline::take_response(pool_lease& lease, exchange_outcome& out,
-                                                          bool reused) const {
-  scrub_secret(*out.response, p_.options->api_key);
+result<pipeline_response> request_pipeline::take_response(pool_lease& lease, bool reused) const {
+  auto& out = lease.get()->outcome();
+  auto& response = *out.response;
+  scrub_secret(response, p_.options->api_key);
   // TLS 1.3 tickets arrive after the handshake: the first response is when to save one.
   if (!reused && lease.get()->is_tls())
     if (auto session = lease.get()->session())
       p_.pool->save_session(std::move(session));
-  lease.give_back(out.keep_alive, retire_reason::server_close);
-  const auto status = out.response->result_int();
+  const auto status = response.result_int();
   if (status >= 200 && status < 300) {
-    learn_from(*out.response, nullptr);
-    return pipeline_response{std::move(*out.response), 0, reused};
+    learn_from(response, nullptr);
+    pipeline_response answer(std::move(lease), out.keep_alive);
+    answer.connection_reused = reused;
+    return answer;
   }
-  auto error = decode_error_response(*out.response, std::chrono::system_clock::now());
-  learn_from(*out.response, &error);
+  auto error = decode_error_response(response, std::chrono::system_clock::now());
+  learn_from(response, &error);
+  const bool keep_alive = out.keep_alive;
+  lease.get()->forget_response();
+  lease.give_back(keep_alive, retire_reason::server_close);
   return std::unexpected(std::move(error));
 }
 
-asio::awaitable<result<std::unique_ptr<connection>>>
+pipeline_response::pipeline_response(pool_lease lease, bool reusable) noexcept
+    : response_(&*lease.get()->outcome().response), lease_(std::move(lease)), reusable_(reusable) {}
+
+pipeline_response::pipeline_response(std::unique_ptr<http_response> own) noexcept
+    : response_(own.get()), own_(std::move(own)) {}
+
+pipeline_response::pipeline_response(pipeline_response&& other) noexcept
+    : attempts(other.attempts), connection_reused(other.connection_reused),
+      response_(std::exchange(other.response_, nullptr)), lease_(std::move(other.lease_)),
+      reusable_(other.reusable_), own_(std::move(other.own_)) {}
+
+pipeline_response& pipeline_response::operator=(pipeline_response&& other) noexcept {
+  if (this != &other) {
+    release();
+    attempts = other.attempts;
+    connection_reused = other.connection_reused;
+    response_ = std::exchange(other.response_, nullptr);
+    lease_ = std::move(other.lease_);
+    reusable_ = other.reusable_;
+    own_ = std::move(other.own_);
+  }
+  return *this;
+}
+
+void pipeline_response::release() noexcept {
+  response_ = nullptr;
+  own_.reset();
+  if (!lease_)
+    return;
+  lease_.get()->forget_response(); // the response first: it lives in the connection's memory
+  lease_.give_back(reusable_, retire_reason::server_close);
+}
+
+asio::awaitable<std::unique_ptr<connection>>
 request_pipeline::open_connection(clock::time_point deadline, const timeout_options& timeouts,
-                                  const call_trace& trace) const {
+                                  const call_trace& trace, result<pipeline_response>& out) const {
   const auto since = trace.mark();
   auto conn = std::make_unique<connection>(p_.executor, p_.tls);
   auto resume = p_.pool->session();
   auto opened = co_await conn->open(p_.server, timeouts, deadline, std::move(resume));
   if (!opened) {
     p_.pool->note_connect_error(opened.error());
-    co_return std::unexpected(std::move(opened.error()));
+    out = std::unexpected(std::move(opened.error()));
+    co_return nullptr;
   }
   ++p_.counters->connections_opened;
   if (conn->is_tls())

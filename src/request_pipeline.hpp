@@ -39,11 +39,34 @@ struct request_spec {
   bool idempotent = true;
 };
 
-/// A 2xx answer, as the pipeline hands it to an endpoint's decoder.
-struct pipeline_response {
-  http_response response;
+/// A 2xx answer, as the pipeline hands it to an endpoint's decoder. The response is the
+/// connection's (connection::exchange), its fields and body in the connection's memory, so the
+/// call keeps the connection lent until it is done with the response: release() (or the
+/// destructor) gives the connection back to the pool. An answer made up by the client (the
+/// fleet's) owns its response instead.
+class pipeline_response {
+public:
+  pipeline_response() = default;
+  /// The response `lease`'s connection holds; the connection goes back as `reusable` (else
+  /// retired as closed by the server) on release().
+  pipeline_response(pool_lease lease, bool reusable) noexcept;
+  explicit pipeline_response(std::unique_ptr<http_response> own) noexcept;
+  pipeline_response(pipeline_response&& other) noexcept;
+  pipeline_response& operator=(pipeline_response&& other) noexcept;
+  ~pipeline_response() { release(); }
+
+  const http_response& response() const noexcept { return *response_; }
+  /// Drops the response, then gives its connection back. Idempotent.
+  void release() noexcept;
+
   int attempts = 0;
   bool connection_reused = false; // the final attempt ran on a pooled connection
+
+private:
+  http_response* response_ = nullptr;
+  pool_lease lease_; // empty for an owned response, and once released
+  bool reusable_ = false;
+  std::unique_ptr<http_response> own_;
 };
 
 /// Everything the pipeline works with, owned by the client. Thread-safe: each call runs its own
@@ -98,17 +121,25 @@ private:
   boost::asio::awaitable<void>
   attempt_once(std::string_view request, bool idempotent, call_limits::clock::time_point deadline,
                const call_limits& limits, const call_trace& trace, int attempt,
-               std::pmr::memory_resource* memory, result<pipeline_response>& out) const;
+               result<pipeline_response>& out) const;
+  /// When no pool slot is free at once: waits for one (into `lease`), or sets `out` to why none
+  /// came. A coroutine of its own, so that what the wait keeps is in no frame but a waiting
+  /// call's.
+  boost::asio::awaitable<void> wait_for_slot(call_limits::clock::time_point deadline,
+                                             const call_trace& trace, pool_lease& lease,
+                                             result<pipeline_response>& out) const;
   /// What attempt_once() tells when no pool slot became free in time.
   api_error pool_timeout_error() const;
-  /// A response that arrived on `lease` (reused: a pooled connection): the connection goes back,
-  /// the response is scrubbed and learnt from, a non-2xx one becomes its api_error. Not a
-  /// coroutine, so that none of this is kept in attempt_once()'s frame.
-  result<pipeline_response> take_response(pool_lease& lease, exchange_outcome& out,
-                                          bool reused) const;
-  boost::asio::awaitable<result<std::unique_ptr<connection>>>
+  /// The response that arrived on `lease`'s connection (reused: a pooled one) is scrubbed and
+  /// learnt from; a 2xx one keeps the connection lent (see pipeline_response), a non-2xx one
+  /// becomes its api_error and the connection goes back. Not a coroutine, so that none of this
+  /// is kept in attempt_once()'s frame.
+  result<pipeline_response> take_response(pool_lease& lease, bool reused) const;
+  /// A new connection, or null with `out` set to why it could not be opened (the error goes
+  /// straight to the caller's result: none is kept in attempt_once()'s frame).
+  boost::asio::awaitable<std::unique_ptr<connection>>
   open_connection(call_limits::clock::time_point deadline, const timeout_options& timeouts,
-                  const call_trace& trace) const;
+                  const call_trace& trace, result<pipeline_response>& out) const;
   void learn_from(const http_response& response, const api_error* error) const;
 
   pipeline_parts p_;

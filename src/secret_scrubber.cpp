@@ -6,23 +6,34 @@
 
 namespace talkory::detail {
 
-bool scrub_secret(std::string& text, std::string_view secret) {
+namespace {
+
+template <class String>
+bool scrub_in(String& text, std::string_view secret) {
   if (secret.empty())
     return false;
   auto at = text.find(secret);
-  if (at == std::string::npos)
+  if (at == String::npos)
     return false;
-  std::string out;
+  String out(text.get_allocator());
   out.reserve(text.size());
   std::size_t from = 0;
-  for (; at != std::string::npos; at = text.find(secret, from)) {
+  for (; at != String::npos; at = text.find(secret, from)) {
     out.append(text, from, at - from);
     out.append(redacted_secret);
     from = at + secret.size();
   }
-  out.append(text, from, std::string::npos);
+  out.append(text, from, String::npos);
   text = std::move(out);
   return true;
+}
+
+} // namespace
+
+bool scrub_secret(std::string& text, std::string_view secret) { return scrub_in(text, secret); }
+
+bool scrub_secret(http_body::value_type& text, std::string_view secret) {
+  return scrub_in(text, secret);
 }
 
 void scrub_secret(http_response& response, std::string_view secret) {

@@ -14,6 +14,7 @@ inline constexpr std::string_view redacted_secret = "<redacted>";
 /// Replaces every occurrence of `secret` in `text`; true when there was one. An empty secret
 /// matches nothing.
 bool scrub_secret(std::string& text, std::string_view secret);
+bool scrub_secret(http_body::value_type& text, std::string_view secret);
 
 /// Scrubs the body and every header value of a response as it arrives, before anything reads
 /// it: a proxy's error page or a misconfigured server may echo the request's Authorization

@@ -70,8 +70,8 @@ public:
         std::lock_guard lock(self->mutex_);
         --self->pending_joins_;
       }
-      if (self->result_)
-        self->finish(w.take(), result<T>(*self->result_));
+      if (self->delivered_)
+        self->finish(w.take(), result<T>(*self->kept_)); // kept for the joins on their way
       else
         self->subscribers_.push_held(std::move(w)); // the flight is no caller's: see push_held
     });
@@ -95,7 +95,9 @@ public:
 
   /// On the call's strand, once: the result for everyone still subscribed.
   /// Each subscriber gets a copy, except the last one, which gets the result itself when no
-  /// join is still on its way to the strand (then nobody reads result_ again).
+  /// join is still on its way to the strand. When one is, the result is kept for it (on the
+  /// heap: a flight without such a join, nearly every one, has no room for a result it would
+  /// never keep).
   void deliver(result<T>&& r) {
     std::size_t joins_on_their_way = 0;
     {
@@ -103,7 +105,12 @@ public:
       accepting_ = false;
       joins_on_their_way = pending_joins_;
     }
-    result_.emplace(std::move(r));
+    delivered_ = true;
+    result<T>* source = &r;
+    if (joins_on_their_way > 0) {
+      kept_ = std::make_unique<result<T>>(std::move(r));
+      source = kept_.get();
+    }
     auto next_one = [this]() -> std::optional<handler_type> {
       if (auto h = subscribers_.pop())
         return h;
@@ -114,9 +121,9 @@ public:
     for (auto h = next_one(); h;) {
       auto after = next_one();
       if (!after && joins_on_their_way == 0)
-        finish(std::move(*h), std::move(*result_));
+        finish(std::move(*h), std::move(*source));
       else
-        finish(std::move(*h), result<T>(*result_));
+        finish(std::move(*h), result<T>(*source));
       h.reset();
       if (after)
         h.emplace(std::move(*after));
@@ -127,7 +134,7 @@ public:
   std::shared_ptr<call_state> call() { return {this->shared_from_this(), &call_}; }
   call_state& state() noexcept { return call_; }
   /// On the call's strand: deliver() has run.
-  bool delivered() const noexcept { return result_.has_value(); }
+  bool delivered() const noexcept { return delivered_; }
 
 private:
   using queue_type = waiter_queue<signature, boost::asio::steady_timer, handler_type>;
@@ -174,7 +181,8 @@ private:
   std::size_t pending_joins_ = 0; // joined, not yet on the strand
 
   queue_type subscribers_;                // on the call's strand
-  std::optional<result<T>> result_;       // on the call's strand, set once by deliver()
+  bool delivered_ = false;                // on the call's strand, set once by deliver()
+  std::unique_ptr<result<T>> kept_;       // on the call's strand: for joins on their way
   std::optional<handler_type> abandoned_; // on the call's strand: the last one to leave
 };
 

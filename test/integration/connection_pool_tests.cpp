@@ -479,9 +479,8 @@ BOOST_AUTO_TEST_CASE(a_late_wait_of_a_stopped_watch_leaves_the_next_watch_armed)
           answered = false;
           co_return;
         }
-        detail::exchange_outcome out;
-        co_await conn->exchange(out, request, deadline, 8192, 65536);
-        answered = out.response.has_value() && out.keep_alive;
+        co_await conn->exchange(request, deadline, 8192, 65536);
+        answered = conn->outcome().response.has_value() && conn->outcome().keep_alive;
       },
       asio::detached);
   BOOST_REQUIRE(test::run_until(ioc, [&] { return answered.has_value(); }));

@@ -28,7 +28,7 @@ struct widget_count {
 
 result<widget_count> decode_widgets(const detail::pipeline_response& r, std::chrono::microseconds) {
   boost::system::error_code ec;
-  const auto json = boost::json::parse(r.response.body(), ec);
+  const auto json = boost::json::parse(r.response().body(), ec);
   const auto* object = ec ? nullptr : json.if_object();
   const auto* count = object ? object->if_contains("widgets") : nullptr;
   if (!count || !count->is_int64()) {

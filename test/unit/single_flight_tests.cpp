@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -63,6 +64,30 @@ BOOST_FIXTURE_TEST_CASE(a_joiner_after_the_first_gets_the_same_result_once, fixt
   ioc.restart();
   ioc.poll();
   BOOST_TEST(received == (std::vector<int>{3, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(a_join_on_its_way_to_the_strand_when_the_result_comes_gets_it_too) {
+  // A string, not an int: a subscriber given the moved-from result instead of a copy would
+  // receive an empty one.
+  asio::io_context ioc;
+  stats_counters counters;
+  auto f = std::make_shared<flight<std::string>>(make_serial(ioc.get_executor()), counters,
+                                                 ioc.get_executor());
+  std::vector<std::string> received;
+  auto recorder = [&] {
+    return talkory::detail::make_tracked<void(result<std::string>)>(
+        [&](result<std::string> r) { received.push_back(r ? *r : "error"); },
+        ioc.get_executor());
+  };
+  auto first = recorder();
+  auto second = recorder();
+  f->start(first);
+  const auto strand = f->call()->strand;
+  asio::post(strand, [f] { f->deliver(std::string(40, 'r')); }); // runs before the join's turn
+  BOOST_TEST(f->join(second)); // accepted: on its way to the strand, behind the delivery
+  ioc.poll();
+  BOOST_TEST(received == (std::vector<std::string>{std::string(40, 'r'), std::string(40, 'r')}));
+  BOOST_TEST(counters.calls_succeeded.load() == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_only_subscriber_cancelling_stops_the_call, fixture) {
