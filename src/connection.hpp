@@ -124,15 +124,16 @@ private:
   // The deadline of the step in progress (see connection.cpp), shared with its pending wait.
   std::shared_ptr<step_deadline> deadline_;
   boost::beast::flat_buffer buffer_;
-  // The parser of the response being read: kept here, not in exchange()'s frame, which it would
-  // push past the size Asio recycles. Only during an exchange (its fields use the call's arena).
-  std::optional<response_parser> parser_;
-  // The latest exchange's outcome, its response allocated from response_memory_ (see
-  // forget_response(), which drops the response before releasing the memory it used).
+  // Where the response being read and the latest outcome's take their memory (see
+  // forget_response(), which drops the response before releasing the memory it used). Declared
+  // before both, so that it outlives them.
   alignas(std::max_align_t) std::array<std::byte, response_memory_size> response_buffer_;
   std::pmr::monotonic_buffer_resource response_memory_{response_buffer_.data(),
                                                        response_buffer_.size()};
-  exchange_outcome outcome_;
+  // The parser of the response being read: kept here, not in exchange()'s frame, which it would
+  // push past the size Asio recycles. Only during an exchange.
+  std::optional<response_parser> parser_;
+  exchange_outcome outcome_; // the latest exchange's
   // The strand the connection's steps run on (the client's): set by open(), used by exchange()
   // for its deadline, so that its frame does not hold a copy of the coroutine's executor.
   boost::asio::any_io_executor steps_strand_;

@@ -136,4 +136,35 @@ BOOST_AUTO_TEST_CASE(health_awaitable_does_not_use_the_handle_after_it_is_gone) 
   BOOST_TEST(server.counters().requests == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_response_larger_than_the_connections_memory_is_read_whole_and_reused) {
+  // A connection keeps 4 KiB for a response's fields and body; this one needs several times
+  // that (a long provider list and 8 KiB of headers), and the next call on the same connection
+  // must find that memory given back and its own response intact.
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::unthrottled(server));
+  std::string body = R"({"status":"ok","checkedAt":"2026-06-27T10:00:00.000Z","providers":{)";
+  for (int i = 0; i < 300; ++i)
+    body += (i ? ",\"" : "\"") + ("provider-" + std::to_string(i)) + R"(":{"status":"ok"})";
+  body += "}}";
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (int i = 0; i < 32; ++i)
+    headers.emplace_back("X-Padding-" + std::to_string(i), std::string(240, 'a' + i % 26));
+  headers.emplace_back("X-Request-Id", "req_large");
+  server.script(200, body, headers);
+
+  const auto large = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(large.has_value(), test::why(large));
+  BOOST_TEST(large->providers.size() == 300u);
+  BOOST_TEST(large->providers.back().name == "provider-299");
+  BOOST_TEST(large->meta.request_id == "req_large");
+
+  const auto next = test::one_call(ioc, c);
+  BOOST_REQUIRE_MESSAGE(next.has_value(), test::why(next));
+  BOOST_TEST(next->providers.size() == 5u);
+  BOOST_TEST(next->providers.front().name == "gpt");
+  BOOST_TEST(next->meta.connection_reused);
+  BOOST_TEST(c.stats().connections_opened == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
