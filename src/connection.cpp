@@ -6,10 +6,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -19,9 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -38,7 +33,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using connection_operation_result = std::tuple<error_code, std::size_t>;
 
 std::chrono::milliseconds remaining(connection::clock::time_point deadline) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -116,85 +110,6 @@ api_error invalid_informational_response(int status, const std::string& peer) {
                                   std::to_string(max_informational - 1) +
                                   " informational (1xx) answers before its response";
   return e;
-}
-
-// The exchange's reads and writes carry no cancellation slot: Asio would give each layer of each
-// operation (the composed read or write, the TLS stream's operation, the socket's) a handler of
-// its own, allocated and destroyed per read and write. One handler in the coroutine's slot,
-// armed before each operation (the coroutine clears it when the operation completes), closes the
-// socket instead, as an expired step deadline does. Closing, not cancel(): a cancellation that
-// lands while a completion of the TLS layer is queued finds no socket operation to cancel, and
-// the layer would go on to start the next one; on a closed socket that one fails at once. The
-// step then reports operation_aborted (step_outcome), whatever error the closed socket gave.
-//
-// Each is also an asynchronous operation that co_await starts itself (a callable taking a
-// completion token): use_awaitable would first allocate a coroutine frame to initiate it, one
-// per read and write, and these frames push the coroutine frames of the call itself out of the
-// two blocks per thread that Asio recycles. The coroutine's handler completes with the error
-// and the byte count as one value, so that an error is a value, not an exception.
-template <class Start>
-struct exchange_operation {
-  Start start; // start(handler): begins the read or write, handler(error_code, std::size_t)
-
-  template <asio::completion_token_for<void(connection_operation_result)> Token>
-  auto operator()(Token&& token) && {
-    return asio::async_initiate<Token, void(connection_operation_result)>(
-        [](auto handler, Start begin) {
-          auto executor = asio::get_associated_executor(handler);
-          auto allocator = asio::get_associated_allocator(handler);
-          std::move(begin)(asio::bind_cancellation_slot(
-              asio::cancellation_slot(),
-              asio::bind_executor(
-                  executor, asio::bind_allocator(
-                                allocator, [handler = std::move(handler)](
-                                               error_code ec, std::size_t bytes) mutable {
-                                  std::move(handler)(connection_operation_result{ec, bytes});
-                                }))));
-        },
-        token, std::move(start));
-  }
-};
-
-// Over TLS when `tls` is set, else straight on `socket`: one operation type, so that the exchange
-// awaits one at one place (each co_await keeps its own temporaries in the coroutine's frame).
-template <class TlsStream>
-auto write_all(TlsStream* tls, tcp::socket& socket, std::string_view bytes) {
-  return exchange_operation{[tls, &socket, bytes](auto handler) {
-    if (tls)
-      asio::async_write(*tls, asio::buffer(bytes), std::move(handler));
-    else
-      asio::async_write(socket, asio::buffer(bytes), std::move(handler));
-  }};
-}
-
-template <class TlsStream, class Buffer, class Parser>
-auto read_message(TlsStream* tls, tcp::socket& socket, Buffer& buffer, Parser& parser) {
-  return exchange_operation{[tls, &socket, &buffer, &parser](auto handler) {
-    if (tls)
-      beast::http::async_read(*tls, buffer, parser, std::move(handler));
-    else
-      beast::http::async_read(socket, buffer, parser, std::move(handler));
-  }};
-}
-
-struct close_on_cancellation {
-  tcp::socket* socket;
-  void operator()(asio::cancellation_type type) const noexcept {
-    if (type == asio::cancellation_type::none)
-      return;
-    error_code ignored;
-    socket->close(ignored);
-  }
-};
-
-// Arms the handler for the operation about to start; false when the cancellation already came
-// (the operation must not start).
-bool arm_cancellation(const asio::cancellation_state& state, tcp::socket& socket) {
-  if (stop_requested(state))
-    return false;
-  if (auto slot = state.slot(); slot.is_connected())
-    slot.assign(close_on_cancellation{&socket});
-  return true;
 }
 
 // A step's outcome once the coroutine was asked to stop: operation_aborted, whether the step's
@@ -488,66 +403,99 @@ void connection::forget_response() noexcept {
   response_memory_.release();
 }
 
-asio::awaitable<void> connection::exchange(std::string_view request, clock::time_point deadline,
-                                           std::size_t max_header, std::size_t max_body) {
-  forget_response();
-  auto& out = outcome_;
-  auto* const memory = &response_memory_;
-  const auto bound = remaining(deadline);
-  const deadline_scope step(*this, deadline, steps_strand_);
-  auto cancellation = co_await asio::this_coro::cancellation_state;
-
-  error_code ec = asio::error::operation_aborted; // unless the request is written
-  if (arm_cancellation(cancellation, socket()))
-    ec = std::get<0>(co_await write_all(tls_.get(), socket(), request));
-  ec = step_outcome(step.outcome(ec), cancellation);
-  if (ec) {
-    out.error = transport_error(transport_stage::write, ec, peer_, bound);
-    co_return;
+namespace {
+// The exchange's reads and writes carry no cancellation slot: Asio would give each layer of each
+// operation (the composed read or write, the TLS stream's operation, the socket's) a handler of
+// its own, allocated and destroyed per read and write. One handler in the awaiting coroutine's
+// slot, installed for the whole exchange, closes the socket instead, as an expired deadline
+// does. Closing, not cancel(): a cancellation that lands while a completion of the TLS layer is
+// queued finds no socket operation to cancel, and the layer would go on to start the next one;
+// on a closed socket that one fails at once. The step then reports operation_aborted, whatever
+// error the closed socket gave, and so does one whose operation completed before the stop came.
+struct stop_exchange {
+  tcp::socket* socket;
+  bool* stop_requested;
+  void operator()(asio::cancellation_type type) const noexcept {
+    if (type == asio::cancellation_type::none)
+      return;
+    *stop_requested = true;
+    error_code ignored;
+    socket->close(ignored);
   }
+};
+} // namespace
 
-  // Informational answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110
-  // 15.2): each is read and skipped, at most max_informational of them, so a server cannot keep
-  // the client reading header blocks for ever within the deadline.
+void connection::begin_exchange(clock::time_point deadline, std::size_t max_header,
+                                std::size_t max_body, asio::cancellation_slot slot) {
+  forget_response();
+  exchange_ = exchange_state{.bound = remaining(deadline), .max_header = max_header,
+                             .max_body = max_body};
+  deadline_->begin(deadline, steps_strand_, deadline_);
+  if (slot.is_connected())
+    slot.assign(stop_exchange{&socket(), &exchange_.stop_requested});
   // Whatever the parser has not yet consumed sits in buffer_: a status line, a header block, a
   // chunk-size line with its extensions. Capping the buffer at the header cap bounds each of
   // them (an endless chunk extension fails at once with response_too_large instead of growing
   // until the deadline); body bytes pass through it in pieces of at most that size.
   buffer_.max_size(std::max<std::size_t>(max_header, 4096));
-  // The parser's message comes from response_memory_: it must not outlive this exchange.
-  const struct parser_scope {
-    std::optional<response_parser>& parser;
-    ~parser_scope() { parser.reset(); }
-  } parser_in_use{parser_};
-  for (int informational = 0;; ++informational) {
-    parser_.emplace(std::piecewise_construct, std::make_tuple(resource_allocator<char>(memory)),
-                    std::make_tuple(resource_allocator<char>(memory)));
-    parser_->header_limit(
-        static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
-    parser_->body_limit(max_body);
-    ec = asio::error::operation_aborted;
-    if (arm_cancellation(cancellation, socket()))
-      ec = std::get<0>(co_await read_message(tls_.get(), socket(), buffer_, *parser_));
-    out.response_started = out.response_started || parser_->got_some() || buffer_.size() > 0;
-    ec = step_outcome(step.outcome(ec), cancellation);
-    if (ec) {
-      out.error = transport_error(transport_stage::read, ec, peer_, bound);
-      co_return;
-    }
-    const auto status = parser_->get().result_int();
-    if (status < 100 || status >= 200)
-      break;
-    if (status == 101 || informational + 1 >= max_informational) {
+}
+
+void connection::end_exchange(asio::cancellation_slot slot) noexcept {
+  if (slot.is_connected())
+    slot.clear();
+  deadline_->end();
+  parser_.reset(); // its message's memory is response_memory_: it must not outlive the exchange
+}
+
+bool connection::request_written(error_code ec) {
+  ec = exchange_.stop_requested ? error_code(asio::error::operation_aborted)
+       : deadline_->expired     ? error_code(beast::error::timeout)
+                                : ec;
+  if (ec) {
+    outcome_.error = transport_error(transport_stage::write, ec, peer_, exchange_.bound);
+    return false;
+  }
+  prepare_parser();
+  return true;
+}
+
+void connection::prepare_parser() {
+  auto* const memory = &response_memory_;
+  parser_.emplace(std::piecewise_construct, std::make_tuple(resource_allocator<char>(memory)),
+                  std::make_tuple(resource_allocator<char>(memory)));
+  parser_->header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(exchange_.max_header, UINT32_MAX)));
+  parser_->body_limit(exchange_.max_body);
+}
+
+bool connection::response_read(error_code ec) {
+  auto& out = outcome_;
+  out.response_started = out.response_started || parser_->got_some() || buffer_.size() > 0;
+  ec = exchange_.stop_requested ? error_code(asio::error::operation_aborted)
+       : deadline_->expired     ? error_code(beast::error::timeout)
+                                : ec;
+  if (ec) {
+    out.error = transport_error(transport_stage::read, ec, peer_, exchange_.bound);
+    return false;
+  }
+  // Informational answers (100 Continue, 103 Early Hints) may precede the final one (RFC 9110
+  // 15.2): each is read and skipped, at most max_informational of them, so a server cannot keep
+  // the client reading header blocks for ever within the deadline.
+  const auto status = parser_->get().result_int();
+  if (status >= 100 && status < 200) {
+    if (status == 101 || ++exchange_.informational >= max_informational) {
       out.error = invalid_informational_response(status, peer_);
-      co_return;
+      return false;
     }
+    prepare_parser(); // a fresh one for the next answer
+    return true;
   }
   // A chunked body's trailer fields join the header's: together they must fit the header cap,
   // as the header alone does (while they arrive, the buffer cap above bounds them).
-  if (field_section_size(parser_->get().base()) > max_header) {
-    out.error =
-        transport_error(transport_stage::read, beast::http::error::header_limit, peer_, bound);
-    co_return;
+  if (field_section_size(parser_->get().base()) > exchange_.max_header) {
+    out.error = transport_error(transport_stage::read, beast::http::error::header_limit, peer_,
+                                exchange_.bound);
+    return false;
   }
   ++requests_served_;
   last_used_ = clock::now();
@@ -555,6 +503,7 @@ asio::awaitable<void> connection::exchange(std::string_view request, clock::time
   // (no Content-Length, not chunked) leaves nothing to reuse even when HTTP/1.1 says keep-alive.
   out.keep_alive = parser_->keep_alive() && buffer_.size() == 0;
   out.response = parser_->release();
+  return false;
 }
 
 tls_session connection::session() const {

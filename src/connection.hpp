@@ -45,6 +45,8 @@ struct exchange_outcome {
 /// until the connection forgets it.
 inline constexpr std::size_t response_memory_size = 4096;
 
+struct exchange_operation;
+
 class connection {
 public:
   using clock = std::chrono::steady_clock;
@@ -61,14 +63,17 @@ public:
   boost::asio::awaitable<result<void>> open(const origin& o, const timeout_options& timeouts,
                                             clock::time_point deadline, tls_session resume);
 
-  /// Writes `request` (its wire bytes, see serialize_request) and reads the whole response
-  /// within `deadline`, into outcome(). The previous exchange's outcome is forgotten first: a
-  /// caller is done with it before it starts another exchange (the pool lends a connection to
-  /// one call at a time). The outcome is the connection's, not a returned value: a returned one
-  /// would sit in this coroutine's frame and its caller's, both allocated per call, and its
-  /// fields and body would need memory of their own per call.
-  boost::asio::awaitable<void> exchange(std::string_view request, clock::time_point deadline,
-                                        std::size_t max_header, std::size_t max_body);
+  /// `co_await conn.exchange(...)` (connection_exchange.hpp, which defines the operation):
+  /// writes `request` (its wire bytes, see serialize_request) and reads the whole response
+  /// within `deadline`, into outcome(). Runs on the strand the connection was opened on. The
+  /// previous exchange's outcome is forgotten first: a caller is done with it before it starts
+  /// another exchange (the pool lends a connection to one call at a time). The outcome is the
+  /// connection's, not a returned value, and the operation is no coroutine: its state is the
+  /// connection's too, so an exchange allocates no frame and keeps no copy of its result.
+  /// Cancellation (any type, through the awaiting coroutine's slot) closes the socket, as an
+  /// expired deadline does; the outcome is then errc::cancelled's transport error.
+  exchange_operation exchange(std::string_view request, clock::time_point deadline,
+                              std::size_t max_header, std::size_t max_body) noexcept;
   /// What the latest exchange produced; its response's fields and body live in the connection.
   exchange_outcome& outcome() noexcept { return outcome_; }
   /// Drops the latest outcome and gives back any memory its response took beyond the
@@ -110,11 +115,29 @@ public:
   clock::time_point opened_at() const noexcept { return opened_at_; }
   clock::time_point last_used() const noexcept { return last_used_; }
 
-private:
+  // The exchange's steps, for its operation (connection_exchange.hpp): everything but starting
+  // the reads and writes, which depend on the awaiting coroutine's handler type.
   using socket_type = boost::asio::ip::tcp::socket;
   using ssl_stream = boost::asio::ssl::stream<socket_type>;
+  /// Starts the exchange's deadline and watches `slot` (the awaiting coroutine's) for a stop.
+  void begin_exchange(clock::time_point deadline, std::size_t max_header, std::size_t max_body,
+                      boost::asio::cancellation_slot slot);
+  /// After the request was written (`ec`): true when the response is to be read next, with a
+  /// fresh parser in place; false when the exchange failed (outcome().error says why).
+  bool request_written(boost::system::error_code ec);
+  /// After a response was read (`ec`): true when it was an informational one and the next is to
+  /// be read; false when the exchange is over (outcome() tells how).
+  bool response_read(boost::system::error_code ec);
+  /// Ends the deadline, stops watching `slot` and drops the parser.
+  void end_exchange(boost::asio::cancellation_slot slot) noexcept;
+  ssl_stream* tls_stream() noexcept { return tls_.get(); }
   socket_type& socket() noexcept;
+  boost::beast::flat_buffer& read_buffer() noexcept { return buffer_; }
+  auto& parser() noexcept { return *parser_; }
+
+private:
   struct step_deadline;
+  void prepare_parser(); // the response's, in response_memory_, under the exchange's limits
   class deadline_scope;
   using response_parser = boost::beast::http::response_parser<http_body, resource_allocator<char>>;
 
@@ -134,6 +157,15 @@ private:
   // push past the size Asio recycles. Only during an exchange.
   std::optional<response_parser> parser_;
   exchange_outcome outcome_; // the latest exchange's
+  // The exchange in progress: what its steps need between the reads and writes.
+  struct exchange_state {
+    std::chrono::milliseconds bound{0}; // what its deadline left it, for the error messages
+    std::size_t max_header = 0;
+    std::size_t max_body = 0;
+    int informational = 0;       // 1xx answers read so far
+    bool stop_requested = false; // its coroutine was cancelled (the socket is closed)
+  };
+  exchange_state exchange_;
   // The strand the connection's steps run on (the client's): set by open(), used by exchange()
   // for its deadline, so that its frame does not hold a copy of the coroutine's executor.
   boost::asio::any_io_executor steps_strand_;

@@ -11,6 +11,7 @@
 
 #include "cancellation_state.hpp"
 #include "client_errors.hpp"
+#include "connection_exchange.hpp"
 #include "error_decoder.hpp"
 #include "retry_policy.hpp"
 #include "secret_scrubber.hpp"

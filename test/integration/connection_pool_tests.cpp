@@ -14,6 +14,7 @@
 
 #include "base_url.hpp"
 #include "connection.hpp"
+#include "connection_exchange.hpp"
 #include "fixture.hpp"
 #include "tls_context.hpp"
 
