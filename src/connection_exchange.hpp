@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <string_view>
 #include <utility>
 
@@ -27,7 +28,7 @@ namespace talkory::detail {
 template <class Handler>
 struct exchange_steps {
   connection* conn;
-  Handler handler;    // the awaiting coroutine's: completion void()
+  Handler handler; // the awaiting coroutine's: completion void(std::exception_ptr)
   bool reading = false;
 
   // The reads and writes run on the coroutine's executor and allocator, and carry no
@@ -53,7 +54,15 @@ struct exchange_steps {
   }
 
   void operator()(boost::system::error_code ec, std::size_t = 0) {
-    const bool read_next = reading ? conn->response_read(ec) : conn->request_written(ec);
+    bool read_next = false;
+    try {
+      read_next = reading ? conn->response_read(ec) : conn->request_written(ec);
+    } catch (...) { // out of memory: into the coroutine, never out of this completion
+      conn->close();
+      conn->end_exchange(boost::asio::get_associated_cancellation_slot(handler));
+      std::move(handler)(std::current_exception());
+      return;
+    }
     if (read_next) {
       reading = true;
       if (auto* tls = conn->tls_stream())
@@ -65,12 +74,13 @@ struct exchange_steps {
       return;
     }
     conn->end_exchange(boost::asio::get_associated_cancellation_slot(handler));
-    std::move(handler)(); // on its executor already: this runs as a completion through it
+    std::move(handler)(std::exception_ptr()); // on its executor already: this is a completion
   }
 };
 
 /// What connection::exchange() returns: an asynchronous operation that `co_await` starts itself
-/// (a callable taking a completion token), with completion signature void().
+/// (a callable taking a completion token), with completion signature void(std::exception_ptr):
+/// an exception a step throws (out of memory) is rethrown in the awaiting coroutine.
 struct exchange_operation {
   connection* conn;
   std::string_view request;
@@ -78,9 +88,9 @@ struct exchange_operation {
   std::size_t max_header;
   std::size_t max_body;
 
-  template <boost::asio::completion_token_for<void()> Token>
+  template <boost::asio::completion_token_for<void(std::exception_ptr)> Token>
   auto operator()(Token&& token) && {
-    return boost::asio::async_initiate<Token, void()>(
+    return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
         [](auto handler, const exchange_operation& op) {
           op.conn->begin_exchange(op.deadline, op.max_header, op.max_body,
                                   boost::asio::get_associated_cancellation_slot(handler));
