@@ -447,10 +447,14 @@ void connection::end_exchange(asio::cancellation_slot slot) noexcept {
   parser_.reset(); // its message's memory is response_memory_: it must not outlive the exchange
 }
 
+error_code connection::exchange_step_outcome(error_code ec) const noexcept {
+  if (exchange_.stop_requested)
+    return asio::error::operation_aborted; // whatever the closed socket said, or if it completed
+  return deadline_->expired ? error_code(beast::error::timeout) : ec;
+}
+
 bool connection::request_written(error_code ec) {
-  ec = exchange_.stop_requested ? error_code(asio::error::operation_aborted)
-       : deadline_->expired     ? error_code(beast::error::timeout)
-                                : ec;
+  ec = exchange_step_outcome(ec);
   if (ec) {
     outcome_.error = transport_error(transport_stage::write, ec, peer_, exchange_.bound);
     return false;
@@ -471,9 +475,7 @@ void connection::prepare_parser() {
 bool connection::response_read(error_code ec) {
   auto& out = outcome_;
   out.response_started = out.response_started || parser_->got_some() || buffer_.size() > 0;
-  ec = exchange_.stop_requested ? error_code(asio::error::operation_aborted)
-       : deadline_->expired     ? error_code(beast::error::timeout)
-                                : ec;
+  ec = exchange_step_outcome(ec);
   if (ec) {
     out.error = transport_error(transport_stage::read, ec, peer_, exchange_.bound);
     return false;

@@ -138,6 +138,9 @@ public:
 private:
   struct step_deadline;
   void prepare_parser(); // the response's, in response_memory_, under the exchange's limits
+  // What an operation of the exchange completed with, as the exchange reports it: a stop or an
+  // expired deadline (both close the socket) wins over the socket's own error.
+  boost::system::error_code exchange_step_outcome(boost::system::error_code ec) const noexcept;
   class deadline_scope;
   using response_parser = boost::beast::http::response_parser<http_body, resource_allocator<char>>;
 
