@@ -66,8 +66,7 @@ struct exchange_steps {
     if (read_next) {
       reading = true;
       if (auto* tls = conn->tls_stream())
-        boost::beast::http::async_read(*tls, conn->read_buffer(), conn->parser(),
-                                       std::move(*this));
+        boost::beast::http::async_read(*tls, conn->read_buffer(), conn->parser(), std::move(*this));
       else
         boost::beast::http::async_read(conn->socket(), conn->read_buffer(), conn->parser(),
                                        std::move(*this));
@@ -100,8 +99,8 @@ struct exchange_operation {
   }
 };
 
-inline exchange_operation connection::exchange(std::string_view request,
-                                               clock::time_point deadline, std::size_t max_header,
+inline exchange_operation connection::exchange(std::string_view request, clock::time_point deadline,
+                                               std::size_t max_header,
                                                std::size_t max_body) noexcept {
   return exchange_operation{this, request, deadline, max_header, max_body};
 }

@@ -36,8 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   --size;
 
   const talkory::client_options defaults{};
-  // The connection's parser type: its fields use the allocator the client parses into.
-  http::response_parser<http::string_body, talkory::detail::resource_allocator<char>> parser;
+  // The connection's parser type: its fields and body use the allocator the client parses into.
+  http::response_parser<talkory::detail::http_body, talkory::detail::resource_allocator<char>>
+      parser;
   parser.header_limit(
       static_cast<std::uint32_t>(std::min<std::size_t>(defaults.max_response_header, UINT32_MAX)));
   parser.body_limit(defaults.max_response_body);
