@@ -427,6 +427,8 @@ struct stop_exchange {
 
 void connection::begin_exchange(clock::time_point deadline, std::size_t max_header,
                                 std::size_t max_body, asio::cancellation_slot slot) {
+  // Already empty for a connection the pool lends (pool_lease::give_back forgot it): cheap
+  // then, and the flags the replay decision reads never carry over from an earlier exchange.
   forget_response();
   exchange_ = exchange_state{.bound = remaining(deadline), .max_header = max_header,
                              .max_body = max_body};

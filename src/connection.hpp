@@ -46,6 +46,8 @@ struct exchange_outcome {
 inline constexpr std::size_t response_memory_size = 4096;
 
 struct exchange_operation;
+template <class Handler>
+struct exchange_steps;
 
 class connection {
 public:
@@ -115,8 +117,12 @@ public:
   clock::time_point opened_at() const noexcept { return opened_at_; }
   clock::time_point last_used() const noexcept { return last_used_; }
 
+private:
   // The exchange's steps, for its operation (connection_exchange.hpp): everything but starting
   // the reads and writes, which depend on the awaiting coroutine's handler type.
+  template <class Handler>
+  friend struct exchange_steps;
+  friend struct exchange_operation;
   using socket_type = boost::asio::ip::tcp::socket;
   using ssl_stream = boost::asio::ssl::stream<socket_type>;
   /// Starts the exchange's deadline and watches `slot` (the awaiting coroutine's) for a stop.
@@ -135,7 +141,6 @@ public:
   boost::beast::flat_buffer& read_buffer() noexcept { return buffer_; }
   auto& parser() noexcept { return *parser_; }
 
-private:
   struct step_deadline;
   void prepare_parser(); // the response's, in response_memory_, under the exchange's limits
   // What an operation of the exchange completed with, as the exchange reports it: a stop or an

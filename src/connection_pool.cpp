@@ -45,6 +45,8 @@ void pool_lease::reset(std::unique_ptr<connection> conn) noexcept {
 void pool_lease::give_back(bool reusable, retire_reason why_not) noexcept {
   if (!pool_)
     return;
+  if (conn_)
+    conn_->forget_response(); // a connection back in the pool keeps no response, nor its memory
   auto pool = std::move(pool_);
   pool_.reset();
   pool->give_back(std::move(conn_), reusable, why_not, call_id_);

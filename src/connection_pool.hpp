@@ -45,7 +45,8 @@ public:
   /// Puts a freshly opened connection into the slot (replacing and closing any held one).
   void reset(std::unique_ptr<connection> conn) noexcept;
   /// Returns the slot; the connection goes back to the idle list only if `reusable`, and is
-  /// otherwise reported retired for `why_not`.
+  /// otherwise reported retired for `why_not`. Either way it forgets its latest response
+  /// (connection::forget_response): whoever read it must be done with it.
   void give_back(bool reusable, retire_reason why_not = retire_reason::error) noexcept;
   /// The call whose events the connection's retirement belongs to (0: none).
   void set_call_id(std::uint64_t id) noexcept { call_id_ = id; }

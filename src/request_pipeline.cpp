@@ -289,29 +289,21 @@ result<pipeline_response> request_pipeline::take_response(pool_lease& lease, boo
   }
   auto error = decode_error_response(response, std::chrono::system_clock::now());
   learn_from(response, &error);
-  const bool keep_alive = out.keep_alive;
-  lease.get()->forget_response();
-  lease.give_back(keep_alive, retire_reason::server_close);
+  lease.give_back(out.keep_alive, retire_reason::server_close);
   return std::unexpected(std::move(error));
 }
 
 pipeline_response::pipeline_response(pool_lease lease, bool reusable) noexcept
-    : response_(&*lease.get()->outcome().response), lease_(std::move(lease)), reusable_(reusable) {}
+    : lease_(std::move(lease)), reusable_(reusable) {}
 
 pipeline_response::pipeline_response(std::unique_ptr<http_response> own) noexcept
-    : response_(own.get()), own_(std::move(own)) {}
-
-pipeline_response::pipeline_response(pipeline_response&& other) noexcept
-    : attempts(other.attempts), connection_reused(other.connection_reused),
-      response_(std::exchange(other.response_, nullptr)), lease_(std::move(other.lease_)),
-      reusable_(other.reusable_), own_(std::move(other.own_)) {}
+    : own_(std::move(own)) {}
 
 pipeline_response& pipeline_response::operator=(pipeline_response&& other) noexcept {
   if (this != &other) {
-    release();
+    release(); // a lease moved over this one would discard its connection instead
     attempts = other.attempts;
     connection_reused = other.connection_reused;
-    response_ = std::exchange(other.response_, nullptr);
     lease_ = std::move(other.lease_);
     reusable_ = other.reusable_;
     own_ = std::move(other.own_);
@@ -319,13 +311,13 @@ pipeline_response& pipeline_response::operator=(pipeline_response&& other) noexc
   return *this;
 }
 
+const http_response& pipeline_response::response() const noexcept {
+  return own_ ? *own_ : *lease_.get()->outcome().response;
+}
+
 void pipeline_response::release() noexcept {
-  response_ = nullptr;
   own_.reset();
-  if (!lease_)
-    return;
-  lease_.get()->forget_response(); // the response first: it lives in the connection's memory
-  lease_.give_back(reusable_, retire_reason::server_close);
+  lease_.give_back(reusable_, retire_reason::server_close); // the connection forgets the response
 }
 
 asio::awaitable<std::unique_ptr<connection>>

@@ -51,11 +51,12 @@ public:
   /// retired as closed by the server) on release().
   pipeline_response(pool_lease lease, bool reusable) noexcept;
   explicit pipeline_response(std::unique_ptr<http_response> own) noexcept;
-  pipeline_response(pipeline_response&& other) noexcept;
+  pipeline_response(pipeline_response&& other) noexcept = default; // leaves `other` empty
   pipeline_response& operator=(pipeline_response&& other) noexcept;
   ~pipeline_response() { release(); }
 
-  const http_response& response() const noexcept { return *response_; }
+  /// Until release().
+  const http_response& response() const noexcept;
   /// Drops the response, then gives its connection back. Idempotent.
   void release() noexcept;
 
@@ -63,7 +64,6 @@ public:
   bool connection_reused = false; // the final attempt ran on a pooled connection
 
 private:
-  http_response* response_ = nullptr;
   pool_lease lease_; // empty for an owned response, and once released
   bool reusable_ = false;
   std::unique_ptr<http_response> own_;
