@@ -289,18 +289,25 @@ void connection::watch_idle() {
     return;
   const auto number = ++idle_watch_->last_number;
   idle_watch_->armed.store(number);
-  // A reactor wait, not a read: nothing is consumed, so a cancelled watch leaves the TLS stream
-  // exactly as it was. The handler runs on the socket's executor (any thread); it only decides,
-  // atomically, who ends the watch, and hands the news to the listener's executor (the pool's
-  // strand). A wait of an earlier watch that completes late finds another number and leaves.
-  socket().async_wait(tcp::socket::wait_read, [watch = idle_watch_, number, io](error_code) {
-    auto mine = number;
-    if (!watch->armed.compare_exchange_strong(mine, 0))
-      return;                             // stopped: stop_watching() gave the work back
-    io->get_executor().on_work_started(); // the unit this wait's operation finishes with
-    asio::post(watch->executor, [watch] { watch->on_peer_activity(); });
-  });
-  // After the wait is pending (it holds the unit given up here); its handler may already have
+  // A peek, not a read: nothing is consumed, so a cancelled watch leaves the TLS stream exactly
+  // as it was. A peek rather than async_wait(wait_read): Asio starts a wait by re-registering
+  // the socket with epoll (an epoll_ctl, and a spurious writable event after it), while a
+  // receive goes straight into the socket's queue when its last read drained it, and otherwise
+  // tries the socket once (a recv that finds nothing). Either way it cannot miss bytes that
+  // arrived before it (the reactor then tries it at once). The handler runs on the socket's
+  // executor (any thread); it only decides, atomically, who ends the watch, and hands the news
+  // to the listener's executor (the pool's strand). A receive of an earlier watch that completes
+  // late finds another number and leaves.
+  socket().async_receive(
+      asio::buffer(&idle_watch_->peeked, 1), tcp::socket::message_peek,
+      [watch = idle_watch_, number, io](error_code, std::size_t) {
+        auto mine = number;
+        if (!watch->armed.compare_exchange_strong(mine, 0))
+          return;                             // stopped: stop_watching() gave the work back
+        io->get_executor().on_work_started(); // the unit this receive's operation finishes with
+        asio::post(watch->executor, [watch] { watch->on_peer_activity(); });
+      });
+  // After the receive is pending (it holds the unit given up here); its handler may already have
   // run on another thread, which only reorders the +1/-1 pairs around a count that stays >= 0.
   io->get_executor().on_work_finished();
 }
