@@ -312,6 +312,10 @@ void connection::watch_idle() {
   io->get_executor().on_work_finished();
 }
 
+asio::io_context* connection::watch_context() noexcept {
+  return own_io_context(socket().get_executor());
+}
+
 void connection::stop_watching() noexcept {
   if (!idle_watch_ || idle_watch_->armed.exchange(0) == 0)
     return;

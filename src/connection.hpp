@@ -14,6 +14,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -94,15 +95,22 @@ public:
   bool has_idle_listener() const noexcept { return idle_watch_ != nullptr; }
   /// While the connection sits idle in the pool: posts the idle listener once as soon as the
   /// socket becomes readable (the peer closed it, reset it, or sent bytes nobody asked for),
-  /// without reading anything. The pending wait does not count as outstanding work (an idle
+  /// without reading anything. The pending peek does not count as outstanding work (an idle
   /// pool must not keep io_context::run() from returning), which Asio allows only for a socket
   /// on an io_context's own executor: on a strand or another context no watch is started and
   /// idle connections are examined only when lent. Call stop_watching() before reuse; the
   /// listener may still run after it (it lost the race) and must check the connection is idle.
   void watch_idle();
-  /// Stops an idle watch; its pending wait completes as aborted and calls nothing. Thread-safe
+  /// Stops an idle watch; its pending peek completes as aborted and calls nothing. Thread-safe
   /// against the watch's own completion.
   void stop_watching() noexcept;
+  /// An idle watch is in progress: started, and neither stopped nor ended by the peer's activity.
+  bool watched() const noexcept {
+    return idle_watch_ && idle_watch_->armed.load(std::memory_order_relaxed) != 0;
+  }
+  /// The io_context on whose own executor the socket runs, where idle watches can start (see
+  /// watch_idle()); null where they never do.
+  boost::asio::io_context* watch_context() noexcept;
 
   bool is_tls() const noexcept { return tls_ != nullptr; }
   /// True when the peer sent something while the connection sat idle (a response nobody asked

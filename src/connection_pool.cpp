@@ -6,6 +6,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "completion.hpp"
@@ -87,6 +89,12 @@ struct connection_pool::state {
   clock_function now;
   std::shared_ptr<const event_hub> hub; // null: nobody observes
   core_type core;
+  // The timer that starts the watches of connections idle for idle_watch_delay (see
+  // park_unwatched), on the connections' io_context, out of its work count like the watches;
+  // made with the first connection parked where watches can start (watch_io set).
+  asio::io_context* watch_io = nullptr;
+  std::optional<asio::steady_timer> watch_timer;
+  bool watch_timer_pending = false;
   // Declared last: destroyed first, its timers before the strand they run on.
   queue_type queue;
 };
@@ -178,7 +186,7 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable,
       self->report_retired(*decision.retired, reusable ? decision.why : why_not, call_id);
     decision.retired.reset(); // closes the socket of a connection that must not be used again
     if (decision.action == state::core_type::release_action::park)
-      self->watch(*returned);
+      self->park_unwatched(*returned);
     self->publish_counts();
     if (!next)
       return;
@@ -189,6 +197,51 @@ void connection_pool::give_back(std::unique_ptr<connection> conn, bool reusable,
       complete_later(s.strand, std::move(*next), make_error_code(errc::cancelled), pool_lease{},
                      true);
   });
+}
+
+// How long a parked connection waits for its idle watch. A watch costs a peek at the socket,
+// and stopping it costs a cancellation, so a connection lent again sooner (every one of a busy
+// pool's) goes without: it is asked for unsolicited bytes when it is lent, as every connection
+// is. Servers close idle connections after seconds (nginx: 75 s), so a watch that starts this
+// late still retires them as they close; one closed sooner is found when it is next lent.
+constexpr std::chrono::milliseconds idle_watch_delay{50};
+
+void connection_pool::park_unwatched(connection& idle) {
+  auto& s = *state_;
+  if (!s.watch_io)
+    s.watch_io = idle.watch_context();
+  if (s.watch_io && !s.watch_timer_pending)
+    start_watch_timer(s.now() + idle_watch_delay);
+}
+
+void connection_pool::start_watch_timer(clock::time_point due) {
+  auto& s = *state_;
+  if (!s.watch_timer)
+    s.watch_timer.emplace(s.watch_io->get_executor());
+  s.watch_timer_pending = true;
+  s.watch_timer->expires_after(due - s.now());
+  // Unbound, on the io_context's own executor: its operation carries one unit of work, given
+  // back below once it is pending and taken again by its handler, as connection.cpp's waits do,
+  // so that an idle pool never keeps run() from returning. The handler only posts to the strand.
+  s.watch_timer->async_wait(
+      [weak = weak_from_this(), io = s.watch_io, strand = s.strand](boost::system::error_code ec) {
+        io->get_executor().on_work_started(); // the unit this operation finishes with
+        if (ec)
+          return; // the pool is gone
+        asio::post(strand, [weak] {
+          if (auto self = weak.lock())
+            self->watch_due();
+        });
+      });
+  s.watch_io->get_executor().on_work_finished();
+}
+
+void connection_pool::watch_due() {
+  auto& s = *state_;
+  s.watch_timer_pending = false;
+  if (const auto next = s.core.watch_due(s.now(), idle_watch_delay,
+                                         [this](connection& idle) { watch(idle); }))
+    start_watch_timer(*next);
 }
 
 void connection_pool::watch(connection& idle) {

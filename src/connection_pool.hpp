@@ -125,7 +125,13 @@ private:
                  std::uint64_t call_id);
   void report_retired(const connection& conn, retire_reason why, std::uint64_t call_id) const;
   void publish_counts() noexcept;
-  void watch(connection& idle);
+  // Idle watches start only for connections that stay idle (see connection_pool.cpp): a parked
+  // one is left unwatched and the pool's one timer, started if it is not pending, watches those
+  // due when it expires and is started again for the next one due.
+  void park_unwatched(connection& idle);
+  void start_watch_timer(clock::time_point due);
+  void watch_due();
+  void watch(connection& idle); // starts its watch now
 
   std::unique_ptr<state> state_;
   std::atomic<std::size_t> idle_count_{0};

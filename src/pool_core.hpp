@@ -15,7 +15,7 @@
 namespace talkory::detail {
 
 /// The decisions of a pool of `Connection`s, which need only `opened_at()`, `last_used()` (both
-/// steady_clock time points) and `has_unsolicited_data()`. Not thread-safe: its owner serializes
+/// steady_clock time points), `has_unsolicited_data()` and, for watch_due(), `watched()`. Not thread-safe: its owner serializes
 /// every call (the pool's strand). A slot is "lent" from acquire() (reuse or open) until the
 /// matching release(); an empty slot is one its holder opens a connection into, so connections
 /// being opened count toward max_connections. The core closes nothing: the connections it retires
@@ -120,6 +120,27 @@ public:
       d.action = release_action::discard;
     }
     return d;
+  }
+
+  /// Passes to `watch` every idle connection that is not watched yet and has sat idle for at least
+  /// `delay` at `now`; returns when the next of the others comes due (nothing when none is left
+  /// unwatched). A watch costs system calls, so a connection lent again within `delay`, as a busy
+  /// pool's are, never gets one: it is asked for unsolicited bytes when it is lent, as every one
+  /// is.
+  template <class Watch>
+  std::optional<time_point> watch_due(time_point now, std::chrono::steady_clock::duration delay,
+                                      Watch&& watch) {
+    std::optional<time_point> next;
+    for (auto& c : idle_) {
+      if (c->watched())
+        continue;
+      const auto due = c->last_used() + delay;
+      if (due <= now)
+        watch(*c);
+      else if (!next || due < *next)
+        next = due;
+    }
+    return next;
   }
 
   /// Shutdown: later acquisitions are refused and released connections discarded. Returns the idle

@@ -27,6 +27,7 @@ struct fake_connection {
   time_point used{};
   bool unsolicited = false;
   mutable int socket_checks = 0; // has_unsolicited_data() is a system call on a real one
+  bool watching = false;         // an idle watch is in progress (the pool started it)
 
   time_point opened_at() const noexcept { return opened; }
   time_point last_used() const noexcept { return used; }
@@ -34,6 +35,7 @@ struct fake_connection {
     ++socket_checks;
     return unsolicited;
   }
+  bool watched() const noexcept { return watching; }
 };
 
 using core = talkory::detail::pool_core<fake_connection>;
@@ -54,7 +56,7 @@ pool_options options(std::size_t max_connections = 4) {
 }
 
 conn_ptr make(int id, time_point opened = t0, time_point used = t0) {
-  return std::make_unique<fake_connection>(fake_connection{id, opened, used, false});
+  return std::make_unique<fake_connection>(fake_connection{id, opened, used});
 }
 
 int id_of(const conn_ptr& c) {
@@ -368,6 +370,34 @@ BOOST_AUTO_TEST_CASE(without_reuse_a_waiter_gets_an_empty_slot_not_the_connectio
   BOOST_TEST(!d.handed);
   BOOST_TEST(id_of(d.retired) == 1);
   BOOST_TEST(pool.lent_count() == 1u);
+}
+
+// Watches cost system calls: only a connection idle for the whole delay gets one, and the core
+// says when the next unwatched one comes due, so the pool's one timer can wait for it.
+BOOST_AUTO_TEST_CASE(only_connections_idle_for_the_delay_are_watched_and_the_next_due_is_told) {
+  core pool(options());
+  const auto parked = park_connections(pool, 4); // last used at t0 + 1, 2, 3 and 4 ms
+  std::vector<int> watched;
+  const auto watch = [&](fake_connection& c) {
+    watched.push_back(c.id);
+    c.watching = true;
+  };
+  const auto delay = 50ms;
+  // Nobody yet: the earliest comes due at t0 + 51 ms.
+  auto next = pool.watch_due(t0 + 50ms, delay, watch);
+  BOOST_TEST(watched.empty());
+  BOOST_TEST((next == t0 + 51ms));
+  parked[1]->watching = true; // watched already (an earlier sweep): never watched twice
+  BOOST_REQUIRE((pool.acquire(t0 + 50ms, false).action == acquire_action::reuse)); // lends 4
+  // Exactly at its due time, the first; the next due is the third's, not the watched second's
+  // nor the lent fourth's, which is nobody's to watch.
+  next = pool.watch_due(t0 + 51ms, delay, watch);
+  BOOST_TEST(watched == (std::vector<int>{1}));
+  BOOST_TEST((next == t0 + 53ms));
+  next = pool.watch_due(t0 + 1s, delay, watch);
+  BOOST_TEST(watched == (std::vector<int>{1, 3}));
+  BOOST_TEST(!next.has_value()); // every idle one is watched: no timer is needed
+  BOOST_TEST(!parked[3]->watching);
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_pool_refuses_and_returns_its_idle_list) {
