@@ -388,7 +388,9 @@ BOOST_AUTO_TEST_CASE(only_connections_idle_for_the_delay_are_watched_and_the_nex
   BOOST_TEST(watched.empty());
   BOOST_TEST((next == t0 + 51ms));
   parked[1]->watching = true; // watched already (an earlier sweep): never watched twice
-  BOOST_REQUIRE((pool.acquire(t0 + 50ms, false).action == acquire_action::reuse)); // lends 4
+  const auto lent = pool.acquire(t0 + 50ms, false); // kept: the lent connection is its
+  BOOST_REQUIRE((lent.action == acquire_action::reuse));
+  BOOST_REQUIRE(id_of(lent.connection) == 4);
   // Exactly at its due time, the first; the next due is the third's, not the watched second's
   // nor the lent fourth's, which is nobody's to watch.
   next = pool.watch_due(t0 + 51ms, delay, watch);
@@ -397,7 +399,7 @@ BOOST_AUTO_TEST_CASE(only_connections_idle_for_the_delay_are_watched_and_the_nex
   next = pool.watch_due(t0 + 1s, delay, watch);
   BOOST_TEST(watched == (std::vector<int>{1, 3}));
   BOOST_TEST(!next.has_value()); // every idle one is watched: no timer is needed
-  BOOST_TEST(!parked[3]->watching);
+  BOOST_TEST(!lent.connection->watching);
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_pool_refuses_and_returns_its_idle_list) {
