@@ -291,13 +291,12 @@ void connection::watch_idle() {
   idle_watch_->armed.store(number);
   // A peek, not a read: nothing is consumed, so a cancelled watch leaves the TLS stream exactly
   // as it was. A peek rather than async_wait(wait_read): Asio starts a wait by re-registering
-  // the socket with epoll (an epoll_ctl, and a spurious writable event after it), while a
-  // receive goes straight into the socket's queue when its last read drained it, and otherwise
-  // tries the socket once (a recv that finds nothing). Either way it cannot miss bytes that
-  // arrived before it (the reactor then tries it at once). The handler runs on the socket's
-  // executor (any thread); it only decides, atomically, who ends the watch, and hands the news
-  // to the listener's executor (the pool's strand). A receive of an earlier watch that completes
-  // late finds another number and leaves.
+  // the socket with epoll (an epoll_ctl, and a spurious writable event after it), while it tries
+  // a receive once (a recv that finds nothing) and queues it as registered. Bytes that arrived
+  // before it are found by that try, and those after it by the reactor. The handler runs on the
+  // socket's executor (any thread); it only decides, atomically, who ends the watch, and hands the
+  // news to the listener's executor (the pool's strand). A receive of an earlier watch that
+  // completes late finds another number and leaves.
   socket().async_receive(
       asio::buffer(&idle_watch_->peeked, 1), tcp::socket::message_peek,
       [watch = idle_watch_, number, io](error_code, std::size_t) {
@@ -441,8 +440,8 @@ void connection::begin_exchange(clock::time_point deadline, std::size_t max_head
   // Already empty for a connection the pool lends (pool_lease::give_back forgot it): cheap
   // then, and the flags the replay decision reads never carry over from an earlier exchange.
   forget_response();
-  exchange_ = exchange_state{.bound = remaining(deadline), .max_header = max_header,
-                             .max_body = max_body};
+  exchange_ =
+      exchange_state{.bound = remaining(deadline), .max_header = max_header, .max_body = max_body};
   deadline_->begin(deadline, steps_strand_, deadline_);
   if (slot.is_connected())
     slot.assign(stop_exchange{&socket(), &exchange_.stop_requested});

@@ -192,7 +192,7 @@ private:
   struct idle_watch {
     std::atomic<std::uint64_t> armed{0};
     std::uint64_t last_number = 0; // of the latest watch; touched by watch_idle() only
-    std::byte peeked{}; // where a watch's peek puts the byte it sees; nobody reads it
+    std::byte peeked{};            // where a watch's peek puts the byte it sees; nobody reads it
     boost::asio::any_io_executor executor;
     std::function<void()> on_peer_activity;
   };

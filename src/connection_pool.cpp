@@ -239,8 +239,8 @@ void connection_pool::start_watch_timer(clock::time_point due) {
 void connection_pool::watch_due() {
   auto& s = *state_;
   s.watch_timer_pending = false;
-  if (const auto next = s.core.watch_due(s.now(), idle_watch_delay,
-                                         [this](connection& idle) { watch(idle); }))
+  if (const auto next =
+          s.core.watch_due(s.now(), idle_watch_delay, [this](connection& idle) { watch(idle); }))
     start_watch_timer(*next);
 }
 

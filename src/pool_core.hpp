@@ -15,13 +15,14 @@
 namespace talkory::detail {
 
 /// The decisions of a pool of `Connection`s, which need only `opened_at()`, `last_used()` (both
-/// steady_clock time points), `has_unsolicited_data()` and, for watch_due(), `watched()`. Not thread-safe: its owner serializes
-/// every call (the pool's strand). A slot is "lent" from acquire() (reuse or open) until the
-/// matching release(); an empty slot is one its holder opens a connection into, so connections
-/// being opened count toward max_connections. The core closes nothing: the connections it retires
-/// are handed back for the owner to close (only those still idle when the core itself is destroyed
-/// go with it). Who waits, and in which order, is the owner's FIFO queue: the core only decides
-/// that a released slot goes to "the next waiter", and with which connection, if any.
+/// steady_clock time points), `has_unsolicited_data()` and, for watch_due(), `watched()`. Not
+/// thread-safe: its owner serializes every call (the pool's strand). A slot is "lent" from
+/// acquire() (reuse or open) until the matching release(); an empty slot is one its holder opens a
+/// connection into, so connections being opened count toward max_connections. The core closes
+/// nothing: the connections it retires are handed back for the owner to close (only those still
+/// idle when the core itself is destroyed go with it). Who waits, and in which order, is the
+/// owner's FIFO queue: the core only decides that a released slot goes to "the next waiter", and
+/// with which connection, if any.
 template <class Connection>
 class pool_core {
 public:
@@ -100,8 +101,7 @@ public:
     assert(lent_ > 0);
     release_decision d;
     const bool handing_over = waiter_queued && !closed_;
-    const auto verdict =
-        conn ? release_verdict(*conn, reusable, now, handing_over) : std::nullopt;
+    const auto verdict = conn ? release_verdict(*conn, reusable, now, handing_over) : std::nullopt;
     const bool keep = conn && !verdict;
     if (!keep) {
       d.retired = std::move(conn);
