@@ -454,6 +454,24 @@ BOOST_AUTO_TEST_CASE(an_idle_watched_connection_does_not_keep_run_from_returning
   BOOST_TEST(c.stats().connections_idle == 1u);
 }
 
+// Nor is the pool's timer that starts the watches of connections that stay idle (a second
+// later): a context whose call is done stops at once, with nothing left ready to run, instead of
+// when that timer comes round.
+BOOST_AUTO_TEST_CASE(the_pools_watch_timer_does_not_keep_run_from_returning) {
+  testing::mock_server server(test::generous_server());
+  asio::io_context ioc;
+  client c(ioc.get_executor(), test::uncoalesced(test::unthrottled(server)));
+  std::optional<result<health_report>> got;
+  c.async_health([&](result<health_report> r) { got.emplace(std::move(r)); });
+  while (!got && ioc.run_one_for(std::chrono::seconds(10))) {
+  }
+  BOOST_REQUIRE(got.has_value());
+  BOOST_REQUIRE_MESSAGE(got->has_value(), test::why(*got));
+  ioc.poll(); // whatever is ready; the timer, a second away, is not
+  BOOST_TEST(ioc.stopped());
+  BOOST_TEST(c.stats().connections_idle == 1u);
+}
+
 // A connection's idle watches share one state, numbered: the wait of a watch that was stopped
 // and re-armed within one turn completes later, as aborted, and must leave the new watch armed
 // (ending it would retire a healthy idle connection, or miss the peer's close).
