@@ -90,10 +90,12 @@ struct connection_pool::state {
   std::shared_ptr<const event_hub> hub; // null: nobody observes
   core_type core;
   // The timer that starts the watches of connections idle for idle_watch_delay (see
-  // park_unwatched), on the connections' io_context, out of its work count like the watches;
-  // made with the first connection parked where watches can start (watch_io set).
-  asio::io_context* watch_io = nullptr;
-  std::optional<asio::steady_timer> watch_timer;
+  // park_unwatched), on the connections' io_context's own executor, out of its work count like
+  // the watches; made with the first connection parked where watches can start.
+  using watch_timer_type = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                      asio::wait_traits<std::chrono::steady_clock>,
+                                                      asio::io_context::executor_type>;
+  std::optional<watch_timer_type> watch_timer;
   bool watch_timer_pending = false;
   // Declared last: destroyed first, its timers before the strand they run on.
   queue_type queue;
@@ -211,32 +213,34 @@ constexpr std::chrono::milliseconds idle_watch_delay{1000};
 
 void connection_pool::park_unwatched(connection& idle) {
   auto& s = *state_;
-  if (!s.watch_io)
-    s.watch_io = idle.watch_context();
-  if (s.watch_io && !s.watch_timer_pending)
+  if (!s.watch_timer) {
+    auto* io = idle.watch_context();
+    if (!io)
+      return; // no watch can start here: idle connections are examined when lent
+    s.watch_timer.emplace(io->get_executor());
+  }
+  if (!s.watch_timer_pending)
     start_watch_timer(s.now() + idle_watch_delay);
 }
 
 void connection_pool::start_watch_timer(clock::time_point due) {
   auto& s = *state_;
-  if (!s.watch_timer)
-    s.watch_timer.emplace(s.watch_io->get_executor());
   s.watch_timer_pending = true;
   s.watch_timer->expires_after(due - s.now());
   // Unbound, on the io_context's own executor: its operation carries one unit of work, given
   // back below once it is pending and taken again by its handler, as connection.cpp's waits do,
   // so that an idle pool never keeps run() from returning. The handler only posts to the strand.
-  s.watch_timer->async_wait(
-      [weak = weak_from_this(), io = s.watch_io, strand = s.strand](boost::system::error_code ec) {
-        io->get_executor().on_work_started(); // the unit this operation finishes with
-        if (ec)
-          return; // the pool is gone
-        asio::post(strand, [weak] {
-          if (auto self = weak.lock())
-            self->watch_due();
-        });
-      });
-  s.watch_io->get_executor().on_work_finished();
+  s.watch_timer->async_wait([weak = weak_from_this(), io = s.watch_timer->get_executor(),
+                             strand = s.strand](boost::system::error_code ec) {
+    io.on_work_started(); // the unit this operation finishes with
+    if (ec)
+      return; // the pool is gone
+    asio::post(strand, [weak] {
+      if (auto self = weak.lock())
+        self->watch_due();
+    });
+  });
+  s.watch_timer->get_executor().on_work_finished();
 }
 
 void connection_pool::watch_due() {
